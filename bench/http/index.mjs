@@ -1,0 +1,87 @@
+// bench/http: a hello-world function on warm instances against a bare node:http server, with the
+// same load generator, connections and duration, side by side in one run.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import {
+  load,
+  medians,
+  median,
+  pairedRatio,
+  progress,
+  repoRoot,
+  report,
+  settings,
+  startServer,
+} from "../lib/harness.mjs";
+
+const here = new URL(".", import.meta.url).pathname;
+
+export async function run() {
+  const config = settings();
+  const sides = {
+    node_http: { port: 9311, args: [join(here, "node-http.mjs"), "9311"] },
+    cairn: {
+      port: 9312,
+      args: [
+        join(repoRoot, "bin/cairn.js"),
+        "start",
+        join(here, "app"),
+        "--port",
+        "9312",
+        "--log-level",
+        "warn",
+      ],
+    },
+  };
+  const servers = {};
+  for (const [name, side] of Object.entries(sides)) {
+    servers[name] = await startServer(process.execPath, side.args, `http://127.0.0.1:${side.port}/`);
+  }
+  const rounds = { node_http: [], cairn: [] };
+  try {
+    for (let round = 1; round <= config.rounds; round++) {
+      for (const [name, side] of Object.entries(sides)) {
+        const url = `http://127.0.0.1:${side.port}/`;
+        await load(url, { ...config, duration: config.warmup });
+        const result = await load(url, config);
+        rounds[name].push(result);
+        progress(`round ${round}/${config.rounds} ${name}: ${Math.round(result.rps)} req/s`);
+      }
+    }
+  } finally {
+    for (const server of Object.values(servers)) await server.stop();
+  }
+
+  progress("process start to first 200 (5 starts)");
+  const startups = [];
+  for (let i = 0; i < 5; i++) {
+    const server = await startServer(
+      process.execPath,
+      [join(repoRoot, "bin/cairn.js"), "start", join(here, "app"), "--port", "9313", "--log-level", "warn"],
+      "http://127.0.0.1:9313/",
+      { pollMs: 2 },
+    );
+    startups.push(server.readyMs);
+    await server.stop();
+  }
+  progress("instance start (20 samples)");
+  const starts = spawnSync(process.execPath, [join(here, "instance-start.mjs"), "20"], { encoding: "utf8" });
+  if (starts.status !== 0) throw new Error(`instance-start failed: ${starts.stderr}`);
+  const instance = JSON.parse(starts.stdout.trim().split("\n").pop());
+
+  const results = {
+    node_http: medians(rounds.node_http),
+    cairn: {
+      ...medians(rounds.cairn),
+      startToFirst200Ms: median(startups),
+      instanceFromSpareMs: instance.fromSpareP50,
+      instanceColdMs: instance.coldP50,
+    },
+  };
+  return report(
+    "http",
+    results,
+    { "cairn/node_http": results.cairn.rps / results.node_http.rps },
+    { settings: config },
+  );
+}

@@ -1,0 +1,68 @@
+// Builds dist/ from src/: every module transpiled one to one (the library), the instance runtime
+// bundled into one file (dist/instance.js) so a worker thread starts by loading a single module,
+// and the CLI bundled with its small dependencies (dist/cli.js) so `cairn start` loads few files.
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { build } from "esbuild";
+
+const root = new URL("..", import.meta.url).pathname;
+const src = join(root, "src");
+const dist = join(root, "dist");
+
+function sources(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sources(path);
+    return entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts") ? [path] : [];
+  });
+}
+
+const started = performance.now();
+rmSync(dist, { recursive: true, force: true });
+await Promise.all([
+  build({
+    entryPoints: sources(src),
+    outdir: dist,
+    outbase: src,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "linked",
+    logLevel: "warning",
+  }),
+  build({
+    entryPoints: [join(src, "instance", "main.ts")],
+    outfile: join(dist, "instance.js"),
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "linked",
+    logLevel: "warning",
+  }),
+  build({
+    entryPoints: [join(src, "cli", "main.ts")],
+    outfile: join(dist, "cli.js"),
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "linked",
+    logLevel: "warning",
+    // Loaded lazily, native, or spawning helpers of their own: these stay in node_modules.
+    external: [
+      "esbuild",
+      "chokidar",
+      "pino-pretty",
+      "better-sqlite3",
+      "pg",
+      "pg-native",
+      "ioredis",
+      "@aws-sdk/*",
+    ],
+    banner: {
+      js: 'import { createRequire as __cairnRequire } from "node:module"; const require = __cairnRequire(import.meta.url);',
+    },
+  }),
+]);
+console.log(`built dist/ in ${Math.round(performance.now() - started)} ms`);

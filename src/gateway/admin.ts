@@ -1,0 +1,113 @@
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import FindMyWay from "find-my-way";
+import { CairnError, isCairnError } from "../sdk/errors.js";
+import { readBody } from "./body.js";
+import { sendError, sendJson } from "./respond.js";
+
+export interface AdminRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  requestId: string;
+  /** The JSON body (parsed on demand, at most 1 MB). */
+  json(): Promise<unknown>;
+}
+
+/** A handler answers with a value (sent as JSON with `status`) or writes the response itself. */
+export type AdminHandler = (request: AdminRequest) => Promise<AdminResult | void> | AdminResult | void;
+export interface AdminResult {
+  status?: number;
+  body: unknown;
+}
+
+const adminBodyLimit = 1024 * 1024;
+type Method = "GET" | "POST" | "PUT" | "DELETE";
+
+/**
+ * The platform's own HTTP API under /_cairn/. Everything but the health check needs the admin token
+ * (CAIRN_ADMIN_TOKEN) as a bearer token; without a token configured only `cairn dev` allows access.
+ */
+export class AdminApi {
+  private readonly router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 2048 });
+
+  constructor(
+    private readonly token: string | undefined,
+    private readonly openWithoutToken: boolean,
+  ) {}
+
+  route(method: Method, path: string, handler: AdminHandler, options: { public?: boolean } = {}): void {
+    this.router.on(method, `/_cairn${path}`, () => {}, { handler, public: options.public === true });
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, path: string, query: string, requestId: string): void {
+    const found = this.router.find((req.method ?? "GET") as Method, path);
+    if (found === null || found.store === null) {
+      sendError(res, 404, "not_found", `no platform endpoint ${req.method} ${path}`, requestId);
+      return;
+    }
+    const { handler, public: isPublic } = found.store as { handler: AdminHandler; public: boolean };
+    if (!isPublic && !this.authorized(req)) {
+      const message =
+        this.token === undefined
+          ? "the admin API is disabled: set CAIRN_ADMIN_TOKEN on the server and send it as a bearer token"
+          : "missing or wrong admin token: send Authorization: Bearer <CAIRN_ADMIN_TOKEN>";
+      sendError(res, 401, "unauthorized", message, requestId, { "www-authenticate": "Bearer" });
+      return;
+    }
+    const request: AdminRequest = {
+      req,
+      res,
+      params: found.params as Record<string, string>,
+      query: new URLSearchParams(query),
+      requestId,
+      json: () => readJson(req),
+    };
+    Promise.resolve()
+      .then(() => handler(request))
+      .then(
+        (result) => {
+          if (result !== undefined && !res.headersSent) {
+            sendJson(res, result.status ?? 200, result.body, { "x-request-id": requestId });
+          }
+        },
+        (error: unknown) => {
+          if (isCairnError(error)) sendError(res, error.status, error.code, error.message, requestId);
+          else
+            sendError(
+              res,
+              500,
+              "internal_error",
+              "internal error; the server log has the details",
+              requestId,
+            );
+        },
+      );
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    if (this.token === undefined) return this.openWithoutToken;
+    const header = req.headers.authorization ?? "";
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (match === null) return false;
+    const given = Buffer.from(match[1]!.trim());
+    const expected = Buffer.from(this.token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const result = await readBody(req, adminBodyLimit);
+  if (!result.ok) {
+    if (result.tooLarge)
+      throw new CairnError("payload_too_large", `the body exceeds ${adminBodyLimit} bytes`);
+    throw new CairnError("bad_request", "could not read the request body");
+  }
+  if (result.body === undefined) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(result.body)) as unknown;
+  } catch {
+    throw new CairnError("invalid_json", "the request body is not valid JSON");
+  }
+}

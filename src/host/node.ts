@@ -1,0 +1,193 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { AdminApi } from "../gateway/admin.js";
+import { createHandler, type GatewayState } from "../gateway/handler.js";
+import { createHttpServer } from "../gateway/server.js";
+import { createLogger, flushLogger, type HostLogger, type LogFormat } from "../log/logger.js";
+import { Redactor } from "../log/redact.js";
+import { appDataDir, loadApps } from "../runtime/app.js";
+import { Deployment, type DeployedApp } from "../runtime/deployment.js";
+import { instanceRuntime } from "../runtime/own-files.js";
+import { defaultSettings } from "../runtime/settings.js";
+import { WorkerFactory } from "../runtime/workers.js";
+import { defaultProviders } from "./providers.js";
+import { AppServices, type ServiceProvider } from "./services.js";
+import { findApps, type Workspace } from "./workspace.js";
+import { watchApps, type Watcher } from "./watch.js";
+
+export interface NodeOptions {
+  /** An app folder, or a folder of apps. */
+  dir: string;
+  /** Port to listen on (default 8787; 0 picks a free one). */
+  port?: number;
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Where durable state lives (default `<app>/.cairn`). */
+  dataDir?: string;
+  /** Run every invocation in a fresh instance. */
+  strict?: boolean;
+  /** Development mode: reload on change, admin API open without a token. */
+  dev?: boolean;
+  logger?: HostLogger;
+  logLevel?: string;
+  logFormat?: LogFormat;
+  env?: NodeJS.ProcessEnv;
+  /** Booted workers kept ready for new instances (default 1). */
+  spares?: number;
+  /** How long stop() waits for running invocations (default 10 s). */
+  drainTimeoutMs?: number;
+  services?: ServiceProvider[];
+}
+
+/** One Cairn server: the HTTP gateway, the loaded apps and their instance pools. */
+export class CairnNode implements GatewayState {
+  deployment!: Deployment;
+  draining = false;
+  readonly admin: AdminApi;
+  private server: Server | undefined;
+  private watcher: Watcher | undefined;
+  private reloading: Promise<void> | undefined;
+  private reloadAgain = false;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly workspace: Workspace;
+
+  private constructor(
+    readonly options: NodeOptions,
+    private readonly factory: WorkerFactory,
+    private readonly runtime: string,
+    readonly logger: HostLogger,
+  ) {
+    this.env = options.env ?? process.env;
+    this.admin = new AdminApi(this.env.CAIRN_ADMIN_TOKEN || undefined, options.dev === true);
+    this.admin.route("GET", "/health", () => this.health(), { public: true });
+    this.workspace = findApps(options.dir);
+  }
+
+  static async start(options: NodeOptions): Promise<CairnNode> {
+    const runtime = await instanceRuntime();
+    const factory = new WorkerFactory(runtime, options.spares ?? 1, defaultSettings.memoryMb);
+    factory.warm();
+    let node: CairnNode | undefined;
+    try {
+      const logger =
+        options.logger ??
+        (await createLogger({
+          level: options.logLevel,
+          format: options.logFormat ?? (options.dev ? "pretty" : undefined),
+        }));
+      node = new CairnNode(options, factory, runtime, logger);
+      node.deployment = await node.deploy();
+      await node.listen();
+      if (options.dev) node.watcher = await watchApps(node.workspace.apps, () => node!.reload());
+      return node;
+    } catch (error) {
+      await node?.deployment?.close(performance.now());
+      await factory.close();
+      throw error;
+    }
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) return "";
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  get apps(): readonly string[] {
+    return this.workspace.apps;
+  }
+
+  /** Load the apps again and switch new requests to them; requests in flight finish on the old code. */
+  reload(): Promise<void> {
+    if (this.reloading !== undefined) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    this.reloading = (async () => {
+      do {
+        this.reloadAgain = false;
+        const started = performance.now();
+        try {
+          const next = await this.deploy();
+          const previous = this.deployment;
+          this.deployment = next;
+          this.logger.info({ ms: Math.round(performance.now() - started) }, "reloaded");
+          void previous.close(performance.now() + this.drainTimeout);
+        } catch (error) {
+          this.logger.error(
+            `reload failed; still serving the previous version:\n${(error as Error).message}`,
+          );
+        }
+      } while (this.reloadAgain);
+      this.reloading = undefined;
+    })();
+    return this.reloading;
+  }
+
+  /** Stop accepting, let running invocations finish (up to the drain timeout), then shut down. */
+  async stop(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const deadline = performance.now() + this.drainTimeout;
+    await this.watcher?.close();
+    const server = this.server;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    server?.closeIdleConnections();
+    await this.reloading;
+    await this.deployment.close(deadline);
+    server?.closeAllConnections();
+    await closed;
+    await this.factory.close();
+    flushLogger(this.logger);
+  }
+
+  private get drainTimeout(): number {
+    return this.options.drainTimeoutMs ?? 10_000;
+  }
+
+  private health() {
+    if (this.draining) return { status: 503, body: { status: "draining" } };
+    return { body: { status: "ok", apps: this.deployment.apps.map(({ app }) => app.name) } };
+  }
+
+  private async deploy(): Promise<Deployment> {
+    const { apps: dirs, workspace } = this.workspace;
+    const apps = await loadApps(dirs, {
+      factory: this.factory,
+      runtime: this.runtime,
+      strict: this.options.strict === true,
+      env: this.env,
+      dataDir: (name, dir) => appDataDir(this.options.dataDir, workspace, name, dir),
+    });
+    const deployed: DeployedApp[] = [];
+    try {
+      for (const app of apps) {
+        const services = await AppServices.open(this.options.services ?? defaultProviders(), {
+          app,
+          logger: this.logger.child({ app: app.name }),
+          env: this.env,
+        });
+        deployed.push({ app, services, redactor: new Redactor(Object.values(app.config.secrets)) });
+      }
+      const deployment = new Deployment(deployed, this.factory, this.logger);
+      deployment.start();
+      return deployment;
+    } catch (error) {
+      for (const { services } of deployed) await services.close();
+      throw error;
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const server = createHttpServer(createHandler(this));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.options.port ?? 8787, this.options.host ?? "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,2 @@
+// Each service client registers itself here; importing this module makes them all available.
+export {};

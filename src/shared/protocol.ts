@@ -1,0 +1,174 @@
+/**
+ * Messages between the host and a function instance (a worker thread). Keys are short because
+ * every HTTP invocation crosses this boundary twice.
+ */
+import type { SerializedError } from "../sdk/errors.js";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface LogRecord {
+  level: LogLevel;
+  msg: string;
+  time: number;
+  fields?: Record<string, unknown>;
+  /** Request id of the invocation that logged, when known. */
+  req?: string;
+}
+
+/** Sent once, right after the worker starts: what the instance must load and expose. */
+export interface LoadMessage {
+  t: "load";
+  /** File URL of the bundled module that declares the function. */
+  module: string;
+  exportName: string;
+  functionName: string;
+  env: Record<string, string>;
+  secrets: Record<string, string>;
+  /** Names of the service clients to put on ctx, with what each needs to know. */
+  services: Record<string, unknown>;
+}
+
+export interface HttpInvokeMessage {
+  t: "http";
+  /** Invocation id, unique within the instance. */
+  i: number;
+  /** Request id. */
+  r: string;
+  m: string;
+  /** Absolute URL. */
+  u: string;
+  /** Raw headers: name, value, name, value... */
+  h: string[];
+  b?: Uint8Array;
+  p: Record<string, string>;
+}
+
+export interface ReplyMessage {
+  t: "reply";
+  c: number;
+  v?: unknown;
+  e?: SerializedError;
+}
+
+/** The host wrote one streamed chunk out; the instance may send another. */
+export interface CreditMessage {
+  t: "credit";
+  i: number;
+}
+
+/** The client went away: stop streaming this invocation's body. */
+export interface CancelMessage {
+  t: "cancel";
+  i: number;
+}
+
+/** Load every module of some apps and report their declarations (once per build, at start). */
+export interface DiscoverMessage {
+  t: "discover";
+  /** Per app: its modules, and the vars and secrets its code sees in process.env. */
+  groups: Array<{ modules: string[]; env: Record<string, string> }>;
+}
+
+export type HostToInstance =
+  LoadMessage | DiscoverMessage | HttpInvokeMessage | ReplyMessage | CreditMessage | CancelMessage;
+
+/** The worker has started and can take a load or discover message. */
+export interface BootedMessage {
+  t: "booted";
+}
+
+export interface ReadyMessage {
+  t: "ready";
+}
+
+export interface DiscoveredFunction {
+  module: string;
+  exportName: string;
+  kind: "http" | "mount";
+  methods?: string[] | "*";
+  path?: string;
+  prefix?: string;
+  stripPrefix?: boolean;
+  options: Record<string, unknown>;
+  /** "file:///...ts:line:column" of the declaration. */
+  site: string | undefined;
+}
+
+export interface DiscoveredMessage {
+  t: "discovered";
+  functions: DiscoveredFunction[];
+}
+
+export interface LoadErrorMessage {
+  t: "load-error";
+  e: SerializedError;
+}
+
+/** An HTTP response head, with the whole body when it is small and already at hand. */
+export interface ResponseMessage {
+  t: "res";
+  i: number;
+  s: number;
+  h: string[];
+  b?: string | Uint8Array;
+  /** The body follows as "chunk" messages and an "end". */
+  st?: true;
+  l?: LogRecord[];
+  /** Background work (waitUntil) is still running; a "settled" message follows. */
+  bg?: true;
+}
+
+export interface ChunkMessage {
+  t: "chunk";
+  i: number;
+  b: Uint8Array;
+}
+
+export interface EndMessage {
+  t: "end";
+  i: number;
+  e?: SerializedError;
+  l?: LogRecord[];
+}
+
+export interface FailMessage {
+  t: "fail";
+  i: number;
+  e: SerializedError;
+  l?: LogRecord[];
+  bg?: true;
+}
+
+export interface CallMessage {
+  t: "call";
+  c: number;
+  /** Invocation id the call belongs to, or 0 outside any invocation. */
+  i: number;
+  /** Service operation, such as "tables.get". */
+  s: string;
+  a: unknown[];
+}
+
+export interface LogsMessage {
+  t: "logs";
+  l: LogRecord[];
+}
+
+/** Background work (waitUntil) of an invocation has settled. */
+export interface SettledMessage {
+  t: "settled";
+  i: number;
+}
+
+export type InstanceToHost =
+  | BootedMessage
+  | DiscoveredMessage
+  | ReadyMessage
+  | LoadErrorMessage
+  | ResponseMessage
+  | ChunkMessage
+  | EndMessage
+  | FailMessage
+  | CallMessage
+  | LogsMessage
+  | SettledMessage;
