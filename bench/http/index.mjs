@@ -81,7 +81,7 @@ export async function run() {
   return report(
     "http",
     results,
-    { "cairn/node_http": results.cairn.rps / results.node_http.rps },
-    { settings: config },
+    { "cairn/node_http": pairedRatio(rounds.cairn, rounds.node_http) },
+    { settings: config, rounds },
   );
 }
