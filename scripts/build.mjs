@@ -1,7 +1,7 @@
 // Builds dist/ from src/: every module transpiled one to one (the library), the instance runtime
 // bundled into one file (dist/instance.js) so a worker thread starts by loading a single module,
 // and the CLI bundled with its small dependencies (dist/cli.js) so `cairn start` loads few files.
-import { readdirSync, rmSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 
@@ -18,7 +18,8 @@ function sources(dir) {
 }
 
 const started = performance.now();
-rmSync(dist, { recursive: true, force: true });
+// dist/ is overwritten in place, not removed first: builds running side by side (test runs
+// started together) must not pull files out from under each other.
 await Promise.all([
   build({
     entryPoints: sources(src),

@@ -1,5 +1,6 @@
 import { isCairnError } from "../sdk/errors.js";
 import { CliError } from "./errors.js";
+import { queuesCommand } from "./queues.js";
 import { serve, serveUsage } from "./serve.js";
 import { packageVersion as version } from "../runtime/package-root.js";
 
@@ -8,6 +9,7 @@ const usage = `Usage: cairn <command> [options]
 Commands:
   start [dir]   serve the app (or the folder of apps) in dir
   dev [dir]     serve and reload on every change
+  queues ...    inspect queues and the dead-letter queue of a running node
 
 Run "cairn <command> --help" for a command's options.
 ${serveUsage}`;
@@ -19,6 +21,8 @@ async function main(argv: string[]): Promise<void> {
       return serve(rest, false);
     case "dev":
       return serve(rest, true);
+    case "queues":
+      return queuesCommand(rest);
     case "--version":
     case "-v":
       process.stdout.write(`${version()}\n`);

@@ -1,5 +1,10 @@
 import * as v from "valibot";
+import { blobsConfigSchema } from "../blobs/config.js";
+import { cacheConfigSchema } from "../cache/config.js";
+import { sessionsConfigSchema } from "../sessions/config.js";
 import { parseDuration } from "../shared/duration.js";
+import { tablesConfigSchema } from "../tables/schema.js";
+import { queuesConfigSchema } from "../events/config.js";
 
 /**
  * The one schema cairn.config.ts is checked against. Later services add their sections here, so a
@@ -47,6 +52,11 @@ const sections = {
     v.array(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "not a valid variable name"))),
   ),
   build: v.optional(v.strictObject({ external: v.optional(v.array(v.string())) })),
+  tables: v.optional(tablesConfigSchema),
+  queues: v.optional(queuesConfigSchema),
+  cache: v.optional(cacheConfigSchema),
+  blobs: v.optional(blobsConfigSchema),
+  sessions: v.optional(sessionsConfigSchema),
 };
 
 /** Sections other parts of Cairn contribute (tables, queues, ...), each with its own schema. */

@@ -23,7 +23,7 @@ export interface AdminResult {
 }
 
 const adminBodyLimit = 1024 * 1024;
-type Method = "GET" | "POST" | "PUT" | "DELETE";
+type Method = "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "DELETE";
 
 /**
  * The platform's own HTTP API under /_cairn/. Everything but the health check needs the admin token

@@ -29,6 +29,11 @@ export function createHandler(state: GatewayState) {
       state.admin.handle(req, res, path, q === -1 ? "" : rawUrl.slice(q + 1), requestId);
       return;
     }
+    if (path === "/.well-known/jwks.json") {
+      // The public keys that verify session tokens: a public route of the platform API.
+      state.admin.handle(req, res, "/_cairn/jwks.json", "", requestId);
+      return;
+    }
     if (state.draining) {
       res.shouldKeepAlive = false;
       sendError(res, 503, "shutting_down", "the server is shutting down; retry on another node", requestId, {

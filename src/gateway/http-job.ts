@@ -41,7 +41,7 @@ export class HttpJob implements Job, InvocationSink {
     );
     if (!this.writeHead(status, out)) return;
     this.res.end(body);
-    this.done(status);
+    this.logged(status);
   }
 
   head(status: number, headers: string[], cancel?: () => void): void {
@@ -66,16 +66,16 @@ export class HttpJob implements Job, InvocationSink {
     if (error !== undefined) {
       // The head is out: the only honest signal left is to cut the connection.
       this.res.destroy();
-      this.done(500, error.code);
+      this.logged(500, error.code);
       return;
     }
     this.res.end();
-    this.done(this.res.statusCode);
+    this.logged(this.res.statusCode);
   }
 
   fail(error: SerializedError): void {
     sendSerializedError(this.res, error, this.requestId);
-    this.done(error.status ?? statusForCode(error.code), error.code);
+    this.logged(error.status ?? statusForCode(error.code), error.code);
   }
 
   private writeHead(status: number, headers: string[]): boolean {
@@ -85,12 +85,12 @@ export class HttpJob implements Job, InvocationSink {
     } catch (error) {
       const message = `the function returned an invalid response: ${(error as Error).message}`;
       sendError(this.res, 500, "invalid_response", message, this.requestId);
-      this.done(500, "invalid_response");
+      this.logged(500, "invalid_response");
       return false;
     }
   }
 
-  private done(status: number, code?: string): void {
+  private logged(status: number, code?: string): void {
     if (this.log === null) return;
     const ms = Math.round((performance.now() - this.started) * 1000) / 1000;
     const fields = { req: this.requestId, method: this.method, path: this.path, status, ms };

@@ -1,5 +1,10 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { BlobStore } from "../blobs/blob-store.js";
+import { registerBlobRoutes } from "../blobs/http.js";
+import { registerJwksRoutes } from "../sessions/jwks.js";
+import { registerQueueRoutes } from "../events/admin.js";
+import type { EventsHost } from "../events/service.js";
 import { AdminApi } from "../gateway/admin.js";
 import { createHandler, type GatewayState } from "../gateway/handler.js";
 import { createHttpServer } from "../gateway/server.js";
@@ -10,6 +15,7 @@ import { Deployment, type DeployedApp } from "../runtime/deployment.js";
 import { instanceRuntime } from "../runtime/own-files.js";
 import { defaultSettings } from "../runtime/settings.js";
 import { WorkerFactory } from "../runtime/workers.js";
+import { systemClock, type Clock } from "../shared/clock.js";
 import { defaultProviders } from "./providers.js";
 import { AppServices, type ServiceProvider } from "./services.js";
 import { findApps, type Workspace } from "./workspace.js";
@@ -37,6 +43,8 @@ export interface NodeOptions {
   /** How long stop() waits for running invocations (default 10 s). */
   drainTimeoutMs?: number;
   services?: ServiceProvider[];
+  /** Time for TTLs, expiry and timers (tests pass a manual clock). */
+  clock?: Clock;
 }
 
 /** One Cairn server: the HTTP gateway, the loaded apps and their instance pools. */
@@ -60,6 +68,11 @@ export class CairnNode implements GatewayState {
     this.env = options.env ?? process.env;
     this.admin = new AdminApi(this.env.CAIRN_ADMIN_TOKEN || undefined, options.dev === true);
     this.admin.route("GET", "/health", () => this.health(), { public: true });
+    registerBlobRoutes(this.admin, (app) => this.services(app)?.api<BlobStore>("blobs"), logger);
+    registerJwksRoutes(this.admin, () => this.deployment?.apps ?? []);
+    registerQueueRoutes(this.admin, () =>
+      (this.deployment?.apps ?? []).map(({ app, services }) => ({ app: app.name, events: services.api<EventsHost>("queues") })),
+    );
     this.workspace = findApps(options.dir);
   }
 
@@ -146,6 +159,11 @@ export class CairnNode implements GatewayState {
     return this.options.drainTimeoutMs ?? 10_000;
   }
 
+  /** The services of an app of the deployment serving now. */
+  private services(app: string) {
+    return this.deployment?.apps.find((deployed) => deployed.app.name === app)?.services;
+  }
+
   private health() {
     if (this.draining) return { status: 503, body: { status: "draining" } };
     return { body: { status: "ok", apps: this.deployment.apps.map(({ app }) => app.name) } };
@@ -161,20 +179,30 @@ export class CairnNode implements GatewayState {
       dataDir: (name, dir) => appDataDir(this.options.dataDir, workspace, name, dir),
     });
     const deployed: DeployedApp[] = [];
+    // Services get a way to invoke trigger functions before the pools exist; it is bound below.
+    let deployment: Deployment | undefined;
     try {
       for (const app of apps) {
         const services = await AppServices.open(this.options.services ?? defaultProviders(), {
           app,
           logger: this.logger.child({ app: app.name }),
           env: this.env,
+          clock: this.options.clock ?? systemClock,
+          functions: {
+            invoke: (name, requestId, input) =>
+              deployment === undefined
+                ? Promise.reject(new Error("functions are not running yet"))
+                : deployment.invokeTrigger(app.name, name, requestId, input),
+          },
         });
         deployed.push({ app, services, redactor: new Redactor(Object.values(app.config.secrets)) });
       }
-      const deployment = new Deployment(deployed, this.factory, this.logger);
-      deployment.start();
+      deployment = new Deployment(deployed, this.factory, this.logger);
+      await deployment.start();
       return deployment;
     } catch (error) {
-      for (const { services } of deployed) await services.close();
+      if (deployment !== undefined) await deployment.close(performance.now());
+      else for (const { services } of deployed) await services.close();
       throw error;
     }
   }

@@ -1,6 +1,12 @@
+import { blobsProvider } from "../blobs/service.js";
+import { cacheProvider } from "../cache/service.js";
+import { queuesProvider } from "../events/service.js";
+import { sessionsProvider } from "../sessions/service.js";
+import { storeProvider } from "../store/service.js";
+import { tablesProvider } from "../tables/service.js";
 import type { ServiceProvider } from "./services.js";
 
-/** The platform services every app gets, in the order they are opened. */
+/** The platform services every app gets, in the order they are opened (later ones may use earlier ones). */
 export function defaultProviders(): ServiceProvider[] {
-  return [];
+  return [storeProvider, tablesProvider, queuesProvider, sessionsProvider, cacheProvider, blobsProvider];
 }

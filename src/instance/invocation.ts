@@ -13,7 +13,12 @@ export class Invocation {
   failure: unknown = undefined;
   private failHandler: ((error: unknown) => void) | undefined;
 
-  constructor(id: number, requestId: string) {
+  constructor(
+    id: number,
+    requestId: string,
+    /** The request's absolute URL, for services that need its origin (presigned blob URLs). */
+    readonly url?: string,
+  ) {
     this.id = id;
     this.requestId = requestId;
   }

@@ -11,6 +11,8 @@ import type {
   DiscoveredFunction,
   HostToInstance,
   HttpInvokeMessage,
+  TriggerInvokeMessage,
+  TriggerResult,
   InstanceToHost,
   LoadMessage,
   LogRecord,
@@ -22,9 +24,18 @@ import { createContextFactory, fetchContext } from "./context.js";
 import { current, emitLate, Invocation, setLateLogSink } from "./invocation.js";
 import { createRequest, withUrl } from "./request.js";
 import { installLightResponse, isResponse, serializeResponse } from "./response.js";
-import { callHost, connectHostCalls, onReply } from "./services.js";
+import {
+  callHost,
+  connectHostCalls,
+  connectStreams,
+  onReply,
+  onStreamMessage,
+  releaseInvocation,
+} from "./services.js";
 import { createClients } from "./clients/index.js";
 import { cancelStream, grantCredit, pumpStream } from "./stream.js";
+import { describeTrigger, runTrigger } from "./triggers.js";
+import type { TriggerDeclaration } from "../sdk/triggers.js";
 import "./clients/all.js";
 
 const port = parentPort!;
@@ -33,6 +44,7 @@ const outbox = new Batcher<InstanceToHost | string>((payload, transfer) =>
 );
 const post = (message: InstanceToHost) => outbox.push(message);
 connectHostCalls(post);
+connectStreams((message, transfer) => outbox.push(message, transfer));
 
 process.setSourceMapsEnabled(true);
 installLightResponse();
@@ -82,6 +94,9 @@ function onMessage(incoming: Incoming): void {
     case "http":
       onHttp(message);
       break;
+    case "trigger":
+      onTrigger(message);
+      break;
     case "reply":
       onReply(message);
       break;
@@ -90,6 +105,12 @@ function onMessage(incoming: Incoming): void {
       break;
     case "cancel":
       cancelStream(message.i);
+      break;
+    case "sd":
+    case "se":
+    case "sc":
+    case "sx":
+      onStreamMessage(message);
       break;
     case "load":
       load(message).then(
@@ -124,15 +145,24 @@ async function load(message: LoadMessage): Promise<void> {
     secrets: Object.freeze({ ...message.secrets }),
     services,
     onSettled: (invocation) => {
-      open.delete(invocation.id);
+      closeInvocation(invocation);
       post({ t: "settled", i: invocation.id });
     },
   });
   invoke = entryFor(declaration, message, services);
 }
 
+/** Set when the loaded function is a trigger (event, queue or schedule consumer). */
+let trigger: TriggerDeclaration | undefined;
+
 function entryFor(declaration: Declaration, message: LoadMessage, services: Record<string, unknown>): Invoke {
   if (declaration.kind === "http") return declaration.handler;
+  if (declaration.kind !== "mount") {
+    trigger = declaration;
+    return () => {
+      throw new CairnError("internal_error", `${message.functionName} is a ${declaration.kind} function, not an HTTP one`);
+    };
+  }
   const { fetch, prefix, stripPrefix } = declaration;
   const envBase = Object.freeze({ ...message.env, ...message.secrets, ...services });
   return (request, ctx) => {
@@ -150,8 +180,41 @@ function strip(url: string, prefix: string): string {
   return parsed.href;
 }
 
+/** An event, a queue batch or a schedule tick for a trigger function. */
+function onTrigger(message: TriggerInvokeMessage): void {
+  const invocation = new Invocation(message.i, message.r, "");
+  open.set(message.i, invocation);
+  invocation.onEscape((error) => fail(invocation, error));
+  if (trigger === undefined || makeContext === undefined) {
+    fail(invocation, new CairnError("internal_error", "this instance does not hold a trigger function"));
+    return;
+  }
+  const declaration = trigger;
+  const ctx = makeContext(invocation, {});
+  let run: ReturnType<typeof runTrigger>;
+  try {
+    run = current.run(invocation, runTrigger, declaration, message.d, ctx);
+  } catch (error) {
+    fail(invocation, error);
+    return;
+  }
+  Promise.resolve(run.result).then(
+    () => finishTrigger(invocation, run.outcome()),
+    (error: unknown) => fail(invocation, error, run.outcome()),
+  );
+}
+
+function finishTrigger(invocation: Invocation, result: TriggerResult): void {
+  if (invocation.finished) return;
+  invocation.finished = true;
+  const l = invocation.takeLogs();
+  const bg = invocation.background > 0 ? true : undefined;
+  post({ t: "done", i: invocation.id, v: result, l, bg });
+  if (bg === undefined) closeInvocation(invocation);
+}
+
 function onHttp(message: HttpInvokeMessage): void {
-  const invocation = new Invocation(message.i, message.r);
+  const invocation = new Invocation(message.i, message.r, message.u);
   open.set(message.i, invocation);
   invocation.onEscape((error) => fail(invocation, error));
   if (invoke === undefined || makeContext === undefined) {
@@ -211,22 +274,33 @@ function respond(invocation: Invocation, response: unknown): void {
     } else {
       post({ t: "res", i: invocation.id, s: head.status, h: head.headers, b: body ?? undefined, l, bg });
     }
-    if (bg === undefined) open.delete(invocation.id);
+    if (bg === undefined) closeInvocation(invocation);
     return;
   }
   post({ t: "res", i: invocation.id, s: head.status, h: head.headers, st: true, l, bg });
+  streamingResponses.add(invocation.id);
   pumpStream(invocation.id, head.stream, post, () => {
-    if (invocation.background === 0) open.delete(invocation.id);
+    streamingResponses.delete(invocation.id);
+    if (invocation.background === 0) closeInvocation(invocation);
   });
 }
 
-function fail(invocation: Invocation, error: unknown): void {
+/** Invocations whose response body is still streaming out. */
+const streamingResponses = new Set<number>();
+
+/** The invocation is over (response sent, background work settled): drop what it still holds. */
+function closeInvocation(invocation: Invocation): void {
+  open.delete(invocation.id);
+  if (!streamingResponses.has(invocation.id)) releaseInvocation(invocation.id);
+}
+
+function fail(invocation: Invocation, error: unknown, v?: TriggerResult): void {
   if (invocation.finished) return;
   invocation.finished = true;
   const l = invocation.takeLogs();
   const bg = invocation.background > 0 ? true : undefined;
-  post({ t: "fail", i: invocation.id, e: serializeError(error), l, bg });
-  if (bg === undefined) open.delete(invocation.id);
+  post({ t: "fail", i: invocation.id, e: serializeError(error), l, bg, v });
+  if (bg === undefined) closeInvocation(invocation);
 }
 
 /** Headers that the compact response form can carry (no NUL, which Node would refuse anyway). */
@@ -267,8 +341,10 @@ async function discoverModules(modules: string[]): Promise<DiscoveredFunction[]>
           methods: value.methods === "*" ? "*" : [...value.methods],
           path: value.path,
         });
-      } else {
+      } else if (value.kind === "mount") {
         found.push({ ...base, kind: "mount", prefix: value.prefix, stripPrefix: value.stripPrefix });
+      } else {
+        found.push({ ...base, kind: value.kind, trigger: describeTrigger(value) });
       }
     }
   }

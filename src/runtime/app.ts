@@ -3,7 +3,7 @@ import { existsSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { loadConfig, type LoadedConfig } from "../config/load.js";
 import { CairnError } from "../sdk/errors.js";
-import type { DiscoveredFunction } from "../shared/protocol.js";
+import type { DiscoveredFunction, DiscoveredTrigger } from "../shared/protocol.js";
 import { buildApp, buildsRoot, functionSources, pruneBuilds, type AppBuild } from "./build.js";
 import { discover } from "./discover.js";
 import { hashOf, readCache, writeCache } from "./fingerprint.js";
@@ -15,7 +15,9 @@ import type { WorkerFactory } from "./workers.js";
 export interface FunctionSpec {
   app: string;
   name: string;
-  kind: "http" | "mount";
+  kind: "http" | "mount" | "event" | "queue" | "schedule";
+  /** What a trigger function subscribes to (event, queue and schedule functions). */
+  trigger?: DiscoveredTrigger;
   methods: string[] | "*";
   /** Route path (http) or mount prefix. */
   path: string;
@@ -165,6 +167,7 @@ function toSpecs(
       app: config.name,
       name,
       kind: fn.kind,
+      ...(fn.trigger !== undefined && { trigger: fn.trigger }),
       methods: fn.kind === "http" ? (fn.methods ?? "*") : "*",
       path: (fn.kind === "http" ? fn.path : fn.prefix) ?? "/",
       stripPrefix: fn.stripPrefix ?? false,

@@ -2,7 +2,9 @@ import { Router } from "../gateway/router.js";
 import type { HostLogger } from "../log/logger.js";
 import type { Redactor } from "../log/redact.js";
 import type { AppServices } from "../host/services.js";
-import type { LogRecord } from "../shared/protocol.js";
+import type { LogRecord, TriggerInput } from "../shared/protocol.js";
+import type { TriggerOutcome } from "../events/dispatcher.js";
+import { TriggerJob } from "./trigger-job.js";
 import type { FunctionSpec, LoadedApp } from "./app.js";
 import type { Instance } from "./instance.js";
 import { FunctionPool } from "./pool.js";
@@ -70,7 +72,9 @@ export class Deployment {
         this.targets.push({ spec, pool, app, log: fnLogger });
       }
     }
-    this.router = new Router(this.targets);
+    this.router = new Router(
+      this.targets.filter((target) => target.spec.kind === "http" || target.spec.kind === "mount"),
+    );
     this.ticker = setInterval(() => {
       const now = performance.now();
       for (const pool of this.pools) pool.tick(now);
@@ -78,8 +82,31 @@ export class Deployment {
     this.ticker.unref();
   }
 
-  start(): void {
+  /** Start pools (minimum instances), then the services' background work (dispatchers, schedules). */
+  async start(): Promise<void> {
     for (const pool of this.pools) pool.start();
+    for (const { services } of this.apps) await services.start();
+  }
+
+  /** Run a trigger function of an app (an event, a queue batch, a schedule tick) through its pool. */
+  invokeTrigger(
+    app: string,
+    functionName: string,
+    requestId: string,
+    input: TriggerInput,
+  ): Promise<TriggerOutcome> {
+    const target = this.targets.find(
+      (candidate) => candidate.app.name === app && candidate.spec.name === functionName,
+    );
+    if (target === undefined) {
+      return Promise.resolve({
+        ok: false,
+        error: { code: "not_found", message: `no function ${functionName} in app ${app}` },
+      });
+    }
+    const job = new TriggerJob(requestId, input, target.log);
+    target.pool.dispatch(job);
+    return job.outcome;
   }
 
   get busy(): number {
@@ -90,7 +117,10 @@ export class Deployment {
 
   /** Finish running invocations (until the deadline), stop instances, close services. */
   async close(deadline: number): Promise<void> {
-    await Promise.all(this.pools.map((pool) => pool.close(deadline)));
+    await Promise.all([
+      ...this.pools.map((pool) => pool.close(deadline)),
+      ...this.apps.map(({ services }) => services.drain()),
+    ]);
     clearInterval(this.ticker);
     for (const { app, services } of this.apps) {
       try {

@@ -1,6 +1,7 @@
 import type { Worker } from "node:worker_threads";
 import { isCairnError, serializeError, type SerializedError } from "../sdk/errors.js";
 import { Batcher, unbatch } from "../shared/batcher.js";
+import { StreamChannel } from "../shared/stream-channel.js";
 import type {
   CallMessage,
   HostToInstance,
@@ -8,6 +9,8 @@ import type {
   LoadMessage,
   LogRecord,
   ResponseMessage,
+  TriggerInput,
+  TriggerResult,
 } from "../shared/protocol.js";
 import { decodeResponse, encodeRequest } from "../shared/wire.js";
 
@@ -20,7 +23,10 @@ export interface InvocationSink {
   /** One piece of a streamed body; call `written` once it is out, to let the next one come. */
   chunk(bytes: Uint8Array, written: () => void): void;
   end(error?: SerializedError): void;
-  fail(error: SerializedError): void;
+  /** The invocation failed; a trigger's partial outcome (queue acks before the throw) comes along. */
+  fail(error: SerializedError, result?: TriggerResult): void;
+  /** A trigger invocation succeeded. */
+  done?(result: TriggerResult): void;
 }
 
 export interface InstanceHost {
@@ -63,6 +69,8 @@ export class Instance {
   private timedOut: number | undefined;
   private loaded: { resolve: () => void; reject: (error: SerializedError) => void } | undefined;
   private readonly outbox: Batcher<HostToInstance | string>;
+  /** Byte streams that go with service calls (blob bodies), both ways. */
+  private readonly streams: StreamChannel;
 
   constructor(
     private readonly worker: Worker,
@@ -71,6 +79,7 @@ export class Instance {
   ) {
     this.functionName = functionName;
     this.outbox = new Batcher((payload, transfer) => worker.postMessage(payload, transfer));
+    this.streams = new StreamChannel((message, transfer) => this.outbox.push(message, transfer));
     worker.on("message", (payload: Incoming | Incoming[]) => unbatch(payload, this.onMessage));
     worker.on("error", (error: Error & { code?: string }) => {
       if (this.exitReason === undefined) {
@@ -89,6 +98,15 @@ export class Instance {
 
   get busy(): number {
     return this.pending.size;
+  }
+
+  /** Deliver an event, a queue batch or a schedule tick to a trigger function. */
+  invokeTrigger(requestId: string, input: TriggerInput, sink: InvocationSink): void {
+    const i = this.nextInvocation++;
+    this.pending.set(i, { sink, started: performance.now(), streaming: false });
+    this.active++;
+    this.served++;
+    this.outbox.push({ t: "trigger", i, r: requestId, d: input });
   }
 
   invokeHttp(
@@ -188,18 +206,42 @@ export class Instance {
         if (pending === undefined) return;
         this.pending.delete(message.i);
         if (!pending.streaming) this.finishActive();
-        pending.sink.fail(message.e);
+        pending.sink.fail(message.e, message.v);
+        this.host.released(this);
+        return;
+      }
+      case "done": {
+        const pending = this.pending.get(message.i);
+        if (message.l) this.host.logs(this, message.l);
+        if (message.bg) this.background++;
+        if (pending === undefined) return;
+        this.pending.delete(message.i);
+        this.finishActive();
+        pending.sink.done?.(message.v);
         this.host.released(this);
         return;
       }
       case "call": {
         const c = message.c;
+        if (message.st !== undefined) this.receiveStreams(message);
         this.host.call(this, message).then(
-          (v) => this.post({ t: "reply", c, v }),
-          (error: unknown) => this.post({ t: "reply", c, e: toSerialized(error) }),
+          (v) => {
+            if (message.st !== undefined) this.streams.release(`c${c}`);
+            this.reply(c, v);
+          },
+          (error: unknown) => {
+            if (message.st !== undefined) this.streams.release(`c${c}`);
+            this.post({ t: "reply", c, e: toSerialized(error) });
+          },
         );
         return;
       }
+      case "sd":
+      case "se":
+      case "sc":
+      case "sx":
+        this.streams.handle(message);
+        return;
       case "logs":
         this.host.logs(this, message.l);
         return;
@@ -223,6 +265,34 @@ export class Instance {
     }
   };
 
+  /** Stream ids among a call's arguments become streams, released once the call settles. */
+  private receiveStreams(message: CallMessage): void {
+    for (const index of message.st!) {
+      const id = message.a[index];
+      if (typeof id === "number") message.a[index] = this.streams.receive(id, `c${message.c}`);
+    }
+  }
+
+  /** A reply whose value holds streams (a blob body) sends them after it, by id. */
+  private reply(c: number, v: unknown): void {
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+      let st: string[] | undefined;
+      let out: Record<string, unknown> | undefined;
+      for (const name in v) {
+        const value = (v as Record<string, unknown>)[name];
+        if (!(value instanceof ReadableStream)) continue;
+        out ??= { ...(v as Record<string, unknown>) };
+        out[name] = this.streams.send(value as ReadableStream<unknown>);
+        (st ??= []).push(name);
+      }
+      if (st !== undefined) {
+        this.post({ t: "reply", c, v: out, st });
+        return;
+      }
+    }
+    this.post({ t: "reply", c, v });
+  }
+
   private finishActive(): void {
     this.active--;
     this.lastUsed = performance.now();
@@ -241,6 +311,7 @@ export class Instance {
       else pending.sink.fail(error);
     }
     this.pending.clear();
+    this.streams.closeAll(new Error(`the instance of ${this.functionName} exited (${reason})`));
     this.active = 0;
     this.background = 0;
     this.host.exited(this);

@@ -1,4 +1,10 @@
 /** What a function sees of the platform. Service clients join this object as they are configured. */
+import type { Blobs } from "../blobs/types.js";
+import type { Cache } from "../cache/types.js";
+import type { Sessions } from "../sessions/types.js";
+import type { TablesOf } from "../tables/types.js";
+import type { QueuesOf } from "../events/types.js";
+import type { RegisteredConfig } from "./register.js";
 
 export type LogFields = Record<string, unknown>;
 
@@ -24,6 +30,16 @@ export interface Context<Params = Record<string, string>> {
   readonly log: Logger;
   /** Keep the instance alive until the promise settles, after the response is sent. */
   waitUntil(promise: Promise<unknown>): void;
+  /** The app's queues: `ctx.queues.emails.send(message, { delay, idempotencyKey })`. */
+  readonly queues: QueuesOf<NonNullable<RegisteredConfig["queues"]>>;
+  /** The app's tables, typed from cairn.config.ts once it is registered (see Register). */
+  readonly tables: TablesOf<NonNullable<RegisteredConfig["tables"]>>;
+  /** The app's cache (get/set with ttl, increment, rate limits, locks); never the only copy of anything. */
+  readonly cache: Cache;
+  /** The app's blob storage: streamed objects with metadata, listing, presigned URLs. */
+  readonly blobs: Blobs;
+  /** Sessions: signed tokens checked against revocable rows, cookies, signed client-side state. */
+  readonly sessions: Sessions;
 }
 
 /** The third argument of a mounted app's `fetch(request, env, ctx)`, as on Cloudflare Workers. */

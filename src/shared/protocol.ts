@@ -47,6 +47,8 @@ export interface ReplyMessage {
   t: "reply";
   c: number;
   v?: unknown;
+  /** Properties of `v` that hold stream ids: each becomes a ReadableStream fed by stream messages. */
+  st?: string[];
   e?: SerializedError;
 }
 
@@ -70,7 +72,45 @@ export interface DiscoverMessage {
 }
 
 export type HostToInstance =
-  LoadMessage | DiscoverMessage | HttpInvokeMessage | ReplyMessage | CreditMessage | CancelMessage;
+  | TriggerInvokeMessage
+  | LoadMessage
+  | DiscoverMessage
+  | HttpInvokeMessage
+  | ReplyMessage
+  | CreditMessage
+  | CancelMessage
+  | StreamMessage;
+
+/**
+ * Byte streams that go with service calls (a blob body), in either direction. Each side numbers
+ * the streams it sends; the sender waits for credit before each chunk ("sc" grants n more), and
+ * the receiver may cancel ("sx"). See shared/stream-channel.ts.
+ */
+export type StreamMessage = StreamDataMessage | StreamEndMessage | StreamCreditMessage | StreamCancelMessage;
+
+export interface StreamDataMessage {
+  t: "sd";
+  s: number;
+  b: Uint8Array;
+}
+
+export interface StreamEndMessage {
+  t: "se";
+  s: number;
+  /** The stream failed: the receiver's reads reject with this. */
+  e?: SerializedError;
+}
+
+export interface StreamCreditMessage {
+  t: "sc";
+  s: number;
+  n: number;
+}
+
+export interface StreamCancelMessage {
+  t: "sx";
+  s: number;
+}
 
 /** The worker has started and can take a load or discover message. */
 export interface BootedMessage {
@@ -81,10 +121,49 @@ export interface ReadyMessage {
   t: "ready";
 }
 
+/** A trigger function's subscription, as discovery reports it. */
+export type DiscoveredTrigger =
+  | { kind: "event"; topic: string; filter: { prefix?: string; suffix?: string }; retry: Record<string, unknown> }
+  | { kind: "queue"; queue: string }
+  | { kind: "schedule"; cron: string; timezone: string; catchUp: boolean; retry: Record<string, unknown> };
+
+/** What a trigger invocation receives. Payloads travel as JSON text and are parsed in the instance. */
+export type TriggerInput =
+  | {
+      kind: "event";
+      event: { id: string; topic: string; key?: string; payload: string; attempt: number; createdAt: number; maxAttempts: number };
+    }
+  | { kind: "queue"; queue: string; messages: Array<{ id: string; body: string; attempt: number; sentAt: number }> }
+  | { kind: "schedule"; tick: { scheduledAt: number; cron: string } };
+
+/** What a trigger invocation reports besides success or failure (queue batches: per-message outcomes). */
+export interface TriggerResult {
+  acked?: string[];
+  /** A delay of -1 means "the consumer's backoff". */
+  retried?: Array<{ id: string; delayMs: number }>;
+}
+
+export interface TriggerInvokeMessage {
+  t: "trigger";
+  i: number;
+  r: string;
+  d: TriggerInput;
+}
+
+/** A trigger invocation finished: `v` holds its outcome (also sent with a failure, as `v` of "fail"). */
+export interface DoneMessage {
+  t: "done";
+  i: number;
+  v: TriggerResult;
+  l?: LogRecord[];
+  bg?: true;
+}
+
 export interface DiscoveredFunction {
   module: string;
   exportName: string;
-  kind: "http" | "mount";
+  kind: "http" | "mount" | "event" | "queue" | "schedule";
+  trigger?: DiscoveredTrigger;
   methods?: string[] | "*";
   path?: string;
   prefix?: string;
@@ -135,6 +214,8 @@ export interface FailMessage {
   t: "fail";
   i: number;
   e: SerializedError;
+  /** A trigger's outcome so far (queue messages acknowledged before the failure). */
+  v?: TriggerResult;
   l?: LogRecord[];
   bg?: true;
 }
@@ -147,6 +228,8 @@ export interface CallMessage {
   /** Service operation, such as "tables.get". */
   s: string;
   a: unknown[];
+  /** Indexes of `a` that hold stream ids (a streamed blob body). */
+  st?: number[];
 }
 
 export interface LogsMessage {
@@ -161,6 +244,7 @@ export interface SettledMessage {
 }
 
 export type InstanceToHost =
+  | DoneMessage
   | BootedMessage
   | DiscoveredMessage
   | ReadyMessage
@@ -171,4 +255,5 @@ export type InstanceToHost =
   | FailMessage
   | CallMessage
   | LogsMessage
-  | SettledMessage;
+  | SettledMessage
+  | StreamMessage;

@@ -70,7 +70,8 @@ describe("instances", () => {
         import { http } from "cairn";
         const id = Math.random();
         export const s = http("GET /s", async () => {
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          // Long enough that the new instances are up before the first one frees a slot.
+          await new Promise((resolve) => setTimeout(resolve, 600));
           return Response.json({ id });
         }, { minInstances: 1, maxInstances: 3, concurrency: 2 });
       `,

@@ -1,2 +1,6 @@
 // Each service client registers itself here; importing this module makes them all available.
-export {};
+import "./blobs.js";
+import "./cache.js";
+import "./sessions.js";
+import "./tables.js";
+import "./queues.js";

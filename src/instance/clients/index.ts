@@ -2,7 +2,8 @@
  * Service clients that appear on `ctx` inside an instance. Each turns method calls into host calls;
  * the host decides which services an app has and sends their descriptions in the load message.
  */
-export type HostCall = (service: string, args: unknown[]) => Promise<unknown>;
+/** `streams`: indexes of `args` holding ReadableStreams, sent alongside the call (see services.ts). */
+export type HostCall = (service: string, args: unknown[], streams?: number[]) => Promise<unknown>;
 export type ClientFactory = (spec: unknown, call: HostCall) => unknown;
 
 const factories = new Map<string, ClientFactory>();

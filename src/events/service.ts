@@ -1,0 +1,76 @@
+import { randomBytes } from "node:crypto";
+import type { ServiceProvider } from "../host/services.js";
+import type { Store } from "../store/types.js";
+import type { TablesHost } from "../tables/service.js";
+import { consumersOf } from "./consumers.js";
+import { DeadLetters } from "./dead-letters.js";
+import { Dispatcher } from "./dispatcher.js";
+import "./migrations.js";
+import { queueSettings, Queues, type QueueSettings } from "./queues.js";
+import { Scheduler } from "./scheduler.js";
+import { QueueStats } from "./stats.js";
+import type { SendOptions } from "./types.js";
+
+/** What the platform API and tests use of an app's events. */
+export interface EventsHost {
+  queues: Queues;
+  deadLetters: DeadLetters;
+  dispatcher: Dispatcher;
+  scheduler: Scheduler;
+  stats: QueueStats;
+}
+
+/** Identifies this process's leases, so a stopping node can hand back exactly its own. */
+export const nodeId = `${process.pid}-${randomBytes(4).toString("hex")}`;
+
+export const queuesProvider: ServiceProvider = {
+  name: "queues",
+  open({ app, use, clock, logger, functions }) {
+    const store = use<Store>("store");
+    const { publisher } = use<TablesHost>("tables");
+    const settings = new Map<string, QueueSettings>();
+    for (const [name, definition] of Object.entries(app.config.config.queues ?? {})) {
+      settings.set(name, queueSettings(name, definition));
+    }
+    const { consumers, schedules } = consumersOf(app, settings);
+    const dispatcher = new Dispatcher(store, clock, consumers, functions, nodeId, logger);
+    const queues = new Queues(store, clock, settings, () => dispatcher.kick());
+    const scheduler = new Scheduler(store, clock, schedules, () => dispatcher.kick(), logger);
+    const unsubscribe = publisher.onPublished(() => dispatcher.kick());
+    const dedupTimer = setInterval(() => {
+      queues
+        .purgeDedup()
+        .catch((error: unknown) => logger.warn({ err: error }, "purging idempotency keys failed"));
+    }, 60_000);
+    dedupTimer.unref();
+    const host: EventsHost = {
+      queues,
+      deadLetters: new DeadLetters(store, clock, () => dispatcher.kick()),
+      dispatcher,
+      scheduler,
+      stats: new QueueStats(store, clock, consumers),
+    };
+    return Promise.resolve({
+      spec: { names: queues.names() },
+      api: host,
+      async start() {
+        await scheduler.start();
+        dispatcher.start();
+      },
+      async drain() {
+        scheduler.stop();
+        await dispatcher.stop();
+      },
+      close() {
+        unsubscribe();
+        clearInterval(dedupTimer);
+        scheduler.stop();
+      },
+      operations: {
+        send: ([queue, body, options]) => queues.send(String(queue), body, options as SendOptions),
+        sendBatch: ([queue, messages]) =>
+          queues.sendBatch(String(queue), messages as Array<{ body: unknown } & SendOptions>),
+      },
+    });
+  },
+};

@@ -1,0 +1,194 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { CairnError } from "../../sdk/errors.js";
+import "../all-migrations.js";
+import { allMigrations } from "../migrations.js";
+import type { SqlExecutor, SqlValue, Store } from "../types.js";
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+interface Queued {
+  work: (tx: SqlExecutor) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit is on disk
+ * before it is acknowledged. Transactions that arrive in the same turn of the event loop share one
+ * commit (one fsync), each inside its own savepoint so that one failing leaves the others intact.
+ * Reads use a second connection, which only ever sees committed data.
+ */
+export class SqliteStore implements Store {
+  readonly dialect = "sqlite" as const;
+  readonly read: SqlExecutor;
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private readonly writeStatements = new Map<string, Statement>();
+  private readonly readStatements = new Map<string, Statement>();
+  private queue: Queued[] = [];
+  private scheduled = false;
+  private running = false;
+  private closed = false;
+  /** The savepoint whose work may use the write connection right now. */
+  private owner = 0;
+
+  private constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.writer = new Database(file);
+    this.writer.pragma("journal_mode = WAL");
+    this.writer.pragma("synchronous = FULL");
+    this.writer.pragma("busy_timeout = 5000");
+    migrate(this.writer);
+    this.reader = new Database(file, { readonly: true });
+    this.reader.pragma("busy_timeout = 5000");
+    this.read = executor(this.reader, this.readStatements, () => this.assertOpen());
+  }
+
+  static open(file: string): SqliteStore {
+    try {
+      return new SqliteStore(file);
+    } catch (error) {
+      throw new CairnError(
+        "backend_unavailable",
+        `cannot open the SQLite store ${file}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new CairnError("shutting_down", "the store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  async close(): Promise<void> {
+    while (this.running || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    this.closed = true;
+    this.reader.close();
+    this.writer.close();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.runBatch();
+    });
+  }
+
+  private async runBatch(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    this.running = true;
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let committed = false;
+    try {
+      this.writer.exec("BEGIN IMMEDIATE");
+      for (let i = 0; i < batch.length; i++) {
+        const token = i + 1;
+        this.writer.exec("SAVEPOINT cairn_tx");
+        this.owner = token;
+        const tx = executor(this.writer, this.writeStatements, () => {
+          if (this.owner !== token) throw new Error("a store transaction was used after it ended");
+        });
+        try {
+          const value = await batch[i]!.work(tx);
+          this.owner = 0;
+          this.writer.exec("RELEASE cairn_tx");
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          this.owner = 0;
+          this.writer.exec("ROLLBACK TO cairn_tx");
+          this.writer.exec("RELEASE cairn_tx");
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.writer.exec("COMMIT");
+      committed = true;
+    } catch (error) {
+      if (this.writer.inTransaction) this.writer.exec("ROLLBACK");
+      const failure = new CairnError(
+        "backend_unavailable",
+        `the SQLite store could not commit: ${(error as Error).message}`,
+        {
+          cause: error,
+          retryable: true,
+        },
+      );
+      for (const queued of batch) queued.reject(failure);
+    } finally {
+      this.owner = 0;
+      this.running = false;
+    }
+    if (committed) {
+      batch.forEach((queued, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) queued.resolve(outcome.value);
+        else queued.reject(outcome.error);
+      });
+    }
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new CairnError("shutting_down", "the store is closed");
+  }
+}
+
+function executor(db: Database.Database, statements: Map<string, Statement>, guard: () => void): SqlExecutor {
+  const prepare = (sql: string): Statement => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  return {
+    dialect: "sqlite",
+    all<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
+      guard();
+      return Promise.resolve(prepare(sql).all(...params.map(bind)) as Row[]);
+    },
+    get<Row>(sql: string, params: readonly SqlValue[] = []): Promise<Row | undefined> {
+      guard();
+      return Promise.resolve(prepare(sql).get(...params.map(bind)) as Row | undefined);
+    },
+    run(sql: string, params: readonly SqlValue[] = []): Promise<{ changes: number }> {
+      guard();
+      return Promise.resolve({ changes: prepare(sql).run(...params.map(bind)).changes });
+    },
+  };
+}
+
+/** better-sqlite3 binds blobs only from Buffers. */
+function bind(value: SqlValue): unknown {
+  if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  }
+  return value;
+}
+
+function migrate(db: Database.Database): void {
+  db.exec("CREATE TABLE IF NOT EXISTS cairn_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const applied = new Set(
+    (db.prepare("SELECT name FROM cairn_migrations").all() as Array<{ name: string }>).map((row) => row.name),
+  );
+  const record = db.prepare("INSERT INTO cairn_migrations (name, applied_at) VALUES (?, ?)");
+  for (const migration of allMigrations()) {
+    if (applied.has(migration.name)) continue;
+    db.transaction(() => {
+      db.exec(migration.sqlite);
+      record.run(migration.name, Date.now());
+    })();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The durable store: one SQL database per app (a SQLite file, or a PostgreSQL schema) holding
+ * every durable service's state, so a table write, the event it announces and a workflow checkpoint
+ * can commit in one transaction. Services speak SQL through this small interface; the few places
+ * where the dialects differ are spelled out with `dialect`.
+ */
+export type Dialect = "sqlite" | "postgres";
+
+export type SqlValue = string | number | bigint | Uint8Array | null;
+
+/** Runs SQL. Placeholders are written `?` for both dialects. */
+export interface SqlExecutor {
+  readonly dialect: Dialect;
+  all<Row = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  get<Row = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<Row | undefined>;
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+}
+
+export interface Store {
+  readonly dialect: Dialect;
+  /** Reads of committed data, outside any transaction. */
+  readonly read: SqlExecutor;
+  /**
+   * Run `work` in a transaction; it resolves once the transaction is durable (fsync'd). If `work`
+   * throws, nothing it did is kept. `work` must only await calls on `tx`: on SQLite, transactions
+   * that arrive together share one commit (group commit), each in its own savepoint.
+   */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A schema change, written for both dialects, applied once per database in name order. */
+export interface Migration {
+  name: string;
+  sqlite: string;
+  postgres: string;
+}
