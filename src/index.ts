@@ -16,6 +16,21 @@ export type {
 export type { Context, FetchContext, Logger, LogFields, RouteParams } from "./sdk/context.js";
 export { defineConfig, queue, table } from "./sdk/config.js";
 export { on } from "./sdk/triggers.js";
+export { NonRetryableError, workflow } from "./sdk/workflow.js";
+export type { WorkflowDeclaration, WorkflowHandler } from "./sdk/workflow.js";
+export type {
+  RetryPolicy,
+  StartOptions,
+  StepContext,
+  StepOptions,
+  StepRecord,
+  StepTable,
+  WorkflowContext,
+  WorkflowRun,
+  WorkflowStatus,
+  WorkflowSummary,
+  WorkflowsClient,
+} from "./workflows/types.js";
 export type {
   BlobEventPayload,
   EventHandler,

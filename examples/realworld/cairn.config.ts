@@ -103,7 +103,10 @@ const config = defineConfig({
       sortKey: "slug",
       indexes: { latest: { partitionKey: "tag", sortKey: "createdAt" } },
     }),
-    tags: table<Tag>({ partitionKey: "tag", indexes: { byCount: { partitionKey: "kind", sortKey: "count" } } }),
+    tags: table<Tag>({
+      partitionKey: "tag",
+      indexes: { byCount: { partitionKey: "kind", sortKey: "count" } },
+    }),
     // A user's favorites (by article, and newest first) and an article's favoriters.
     favorites: table<Favorite>({
       partitionKey: "userId",

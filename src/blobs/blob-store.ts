@@ -1,15 +1,15 @@
 import type { HostLogger } from "../log/logger.js";
 import { CairnError } from "../sdk/errors.js";
 import type { Clock } from "../shared/clock.js";
-import { parseDuration } from "../shared/duration.js";
-import { nextVersion } from "../tables/engine.js";
 import type { TablesHost } from "../tables/service.js";
 import type { Conditions, Stored } from "../tables/types.js";
 import { chunksOf, discard } from "./body.js";
+import { commitDelete, commitPut } from "./commit.js";
+import { checkConditions, checkPut, checkRead, preconditionFailed } from "./conditions.js";
 import type { BlobDriver, WrittenBytes } from "./driver.js";
 import { checkKey } from "./keys.js";
 import { listBlobs } from "./listing.js";
-import { blobTable, objectPartition, sequencer, toInfo, type BlobItem } from "./metadata.js";
+import { blobTable, objectPartition, toInfo, type BlobItem } from "./metadata.js";
 import { blobObject, defaultContentType, streamOf } from "./object.js";
 import {
   checkContentType,
@@ -19,7 +19,7 @@ import {
   etagMatches,
   resolveRange,
 } from "./options.js";
-import { expiryOf, presignedPath, verifyPresigned, type PresignedTarget } from "./presign.js";
+import { presignedPath, presignTarget, verifyPresigned, type PresignedTarget } from "./presign.js";
 import {
   blobLimits,
   type BlobBody,
@@ -126,7 +126,7 @@ export class BlobStore implements Blobs {
               ? { ifNotExists: true }
               : { ifVersion: current._version };
         try {
-          stored = await this.commitPut(item, guard);
+          stored = await commitPut(this.tables, item, guard);
         } catch (error) {
           if (!(error instanceof CairnError && error.code === "condition_failed")) throw error;
           if (conditions.ifNoneMatch) throw preconditionFailed("an object already exists under this key");
@@ -208,7 +208,7 @@ export class BlobStore implements Blobs {
         throw preconditionFailed(`the object's ETag is ${current.etag}`);
       }
       try {
-        await this.commitDelete(current);
+        await commitDelete(this.tables, current);
       } catch (error) {
         if (error instanceof CairnError && error.code === "condition_failed" && attempt < commitAttempts)
           continue;
@@ -234,7 +234,13 @@ export class BlobStore implements Blobs {
           "presign needs the server's public URL: set CAIRN_PUBLIC_URL (outside a request there is no origin to use)",
         );
       }
-      return Promise.resolve(base + presignedPath(this.signingKey, this.presignTarget(key, options)));
+      return Promise.resolve(
+        base +
+          presignedPath(
+            this.signingKey,
+            presignTarget(this.app, key, options, this.clock.now(), this.maxObjectSize),
+          ),
+      );
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -275,4 +281,3 @@ export class BlobStore implements Blobs {
     }
   }
 }
-

@@ -1,7 +1,9 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { CairnError } from "../sdk/errors.js";
+import { parseDuration } from "../shared/duration.js";
 import type { TablesHost } from "../tables/service.js";
-import { blobLimits } from "./types.js";
+import { checkContentType } from "./options.js";
+import { blobLimits, type PresignOptions } from "./types.js";
 
 /**
  * Presigned URLs: `/_cairn/blobs/<app>/<key>?method=GET&expires=<epoch s>&signature=<hex>`, plus
@@ -124,6 +126,42 @@ export function verifyPresigned(
   if (asked !== method) throw invalidSignature(`this URL allows ${method}, not ${request.method}`);
   if (nowMs >= expires * 1000) {
     throw new CairnError("url_expired", `this URL expired at ${new Date(expires * 1000).toISOString()}`);
+  }
+  return target;
+}
+
+/** What a new URL allows, from `presign` options (checked). */
+export function presignTarget(
+  app: string,
+  key: string,
+  options: PresignOptions,
+  nowMs: number,
+  maxObjectSize: number,
+): PresignedTarget {
+  if (typeof options !== "object" || options === null) {
+    throw new CairnError("invalid_argument", "presign options must be an object");
+  }
+  const method = options.method ?? "GET";
+  if (method !== "GET" && method !== "PUT")
+    throw new CairnError("invalid_argument", 'method must be "GET" or "PUT"');
+  if (method === "GET" && (options.contentType !== undefined || options.maxSize !== undefined)) {
+    throw new CairnError("invalid_argument", "contentType and maxSize apply to PUT URLs only");
+  }
+  let expiresInMs: number;
+  try {
+    expiresInMs = parseDuration(options.expiresIn ?? blobLimits.defaultPresignExpiryMs, "expiresIn");
+  } catch (error) {
+    throw new CairnError("invalid_argument", (error as Error).message);
+  }
+  const target: PresignedTarget = { method, app, key, expires: expiryOf(nowMs, expiresInMs) };
+  const contentType = checkContentType(options.contentType);
+  if (contentType !== undefined) target.contentType = contentType;
+  if (options.maxSize !== undefined) {
+    const { maxSize } = options;
+    if (!Number.isSafeInteger(maxSize) || maxSize < 0 || maxSize > maxObjectSize) {
+      throw new CairnError("invalid_argument", `maxSize must be an integer from 0 to ${maxObjectSize}`);
+    }
+    target.maxSize = maxSize;
   }
   return target;
 }

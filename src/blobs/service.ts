@@ -12,7 +12,8 @@ import { blobOperations } from "./operations.js";
 import { loadSigningKey } from "./presign.js";
 
 /** How often unreferenced bytes are looked for. */
-const sweepIntervalMs = 15 * 60_000;
+const sweepIntervalMs = 60 * 60_000;
+const firstSweepMs = 60_000;
 
 /**
  * The blobs service ("blobs", `ctx.blobs`): metadata in the app's durable store (a system table),
@@ -36,17 +37,22 @@ export const blobsProvider: ServiceProvider = {
       maxObjectSize: app.config.config.blobs?.maxObjectSize,
       logger,
     });
-    const timer = setInterval(() => {
+    const sweep = () => {
       blobs
         .sweepOrphans()
         .catch((error: unknown) => logger.warn({ err: error }, "blobs: the orphan sweep failed; will retry"));
-    }, sweepIntervalMs);
+    };
+    // Soon after start (a node that restarts often still sweeps), then every hour.
+    const first = setTimeout(sweep, firstSweepMs);
+    const timer = setInterval(sweep, sweepIntervalMs);
+    first.unref();
     timer.unref();
     return {
       spec: {},
       api: blobs,
       operations: blobOperations(blobs),
       close: async () => {
+        clearTimeout(first);
         clearInterval(timer);
         await driver.close();
       },

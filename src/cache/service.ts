@@ -4,17 +4,33 @@ import { acquireMemoryCache } from "./memory/shared.js";
 import { cacheOperations } from "./operations.js";
 
 /**
- * The cache service ("cache", `ctx.cache`): one cache per app. Today every app gets the embedded
- * driver, in this process's memory: it survives reloads (see memory/shared.ts) but not a restart,
- * and it is not shared between nodes; a Redis driver will take over when a Redis URL is configured.
+ * The cache service ("cache", `ctx.cache`): one cache per app. With CAIRN_REDIS_URL (or
+ * `cairn start --redis-url`) every app's cache is in that Redis, under the key prefix
+ * `<CAIRN_REDIS_PREFIX or "cairn:"><app>:`, shared by every node pointed at it. Otherwise it is the
+ * embedded driver, in this process's memory: it survives reloads (see memory/shared.ts) but not a
+ * restart, and it is not shared between nodes.
  */
 export const cacheProvider: ServiceProvider = {
   name: "cache",
-  open: ({ app, clock }) => {
+  open: async ({ app, clock, env, logger }) => {
+    const url = env.CAIRN_REDIS_URL;
+    if (url) {
+      // Loaded only when wanted: the Redis client is a noticeable part of start-up time otherwise.
+      const [{ openRedisCache }, { appCachePrefix }] = await Promise.all([
+        import("./redis/driver.js"),
+        import("./redis/keys.js"),
+      ]);
+      const prefix = appCachePrefix(app.name, env);
+      const driver = openRedisCache({ url, prefix, clock, connection: { log: logger } });
+      // Bounded by the connect timeout; an unreachable Redis is logged and does not stop the app.
+      await driver.connected();
+      logger.debug({ redis: driver.connection.where, prefix }, "cache: Redis");
+      return { spec: {}, operations: cacheOperations(driver), close: () => driver.close() };
+    }
     const { driver, release } = acquireMemoryCache(app.dataDir, {
       clock,
       maxBytes: app.config.config.cache?.maxBytes ?? defaultCacheMaxBytes,
     });
-    return Promise.resolve({ spec: {}, operations: cacheOperations(driver), close: release });
+    return { spec: {}, operations: cacheOperations(driver), close: release };
   },
 };

@@ -50,6 +50,21 @@ export function consumersOf(
       });
       continue;
     }
+    if (trigger.kind === "workflow") {
+      // Activations are cheap to repeat (they replay), and a run must not be given up on lightly.
+      consumers.push({
+        id: functionConsumer(spec.name),
+        functionName: spec.name,
+        kind: "workflow",
+        batchSize: 1,
+        capacity,
+        maxAttempts: 50,
+        backoffMs: 500,
+        maxBackoffMs: 60_000,
+        visibilityMs: visibility,
+      });
+      continue;
+    }
     const retry = trigger.retry as {
       maxAttempts?: number;
       backoff?: string | number;

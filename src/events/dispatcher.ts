@@ -20,7 +20,7 @@ export interface Consumer {
   /** "f:<function>" or "q:<queue>" */
   id: string;
   functionName: string;
-  kind: "event" | "queue" | "schedule";
+  kind: "event" | "queue" | "schedule" | "workflow";
   queue?: string;
   /** Messages per invocation (queues); 1 for events and schedules. */
   batchSize: number;
@@ -74,7 +74,7 @@ export class Dispatcher {
     private readonly clock: Clock,
     consumers: Consumer[],
     private readonly invoker: TriggerInvoker,
-    private readonly owner: string,
+    readonly owner: string,
     private readonly logger: HostLogger,
   ) {
     this.states = consumers.map((consumer) => ({ consumer, inflight: 0, stalledUntil: 0 }));
@@ -176,7 +176,17 @@ export class Dispatcher {
     }
   }
 
-  private deliver(state: ConsumerState, rows: MessageRow[]): void {
+  /**
+   * Deliver messages this node has already leased (a workflow run started here runs at once,
+   * without waiting for a claim), optionally with the input already built.
+   */
+  deliverClaimed(consumerId: string, rows: MessageRow[], input?: TriggerInput): void {
+    const state = this.states.find((candidate) => candidate.consumer.id === consumerId);
+    if (state === undefined) throw new Error(`no consumer ${consumerId} on this dispatcher`);
+    this.deliver(state, rows, input);
+  }
+
+  private deliver(state: ConsumerState, rows: MessageRow[], input?: TriggerInput): void {
     const { consumer } = state;
     const groups: MessageRow[][] = [];
     for (let i = 0; i < rows.length; i += consumer.batchSize)
@@ -185,7 +195,7 @@ export class Dispatcher {
       state.inflight++;
       const requestId = `msg-${group[0]!.id}-${group[0]!.attempts}`;
       const run = this.invoker
-        .invoke(consumer.functionName, requestId, inputFor(consumer, group))
+        .invoke(consumer.functionName, requestId, input ?? inputFor(consumer, group))
         .catch((error: unknown): TriggerOutcome => ({
           ok: false,
           error: { code: "internal_error", message: (error as Error).message },
@@ -208,6 +218,8 @@ export class Dispatcher {
 
   private async complete(consumer: Consumer, group: MessageRow[], outcome: TriggerOutcome): Promise<void> {
     this.deliveries += group.length;
+    // A workflow activation that ended normally has already rescheduled or removed its message.
+    if (consumer.kind === "workflow" && outcome.ok) return;
     const now = this.clock.now();
     const acked = new Set(outcome.result?.acked ?? []);
     const retried = new Map((outcome.result?.retried ?? []).map(({ id, delayMs }) => [id, delayMs]));
@@ -263,6 +275,10 @@ function inputFor(consumer: Consumer, group: MessageRow[]): TriggerInput {
     };
   }
   const row = group[0]!;
+  if (consumer.kind === "workflow") {
+    const { runId } = JSON.parse(row.payload) as { runId: string };
+    return { kind: "workflow", runId, messageId: String(row.id) };
+  }
   if (consumer.kind === "schedule") {
     const tick = JSON.parse(row.payload) as { scheduledAt: number; cron: string };
     return { kind: "schedule", tick };

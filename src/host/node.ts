@@ -4,6 +4,10 @@ import type { BlobStore } from "../blobs/blob-store.js";
 import { registerBlobRoutes } from "../blobs/http.js";
 import { registerJwksRoutes } from "../sessions/jwks.js";
 import { registerQueueRoutes } from "../events/admin.js";
+import { registerWorkflowRoutes } from "../workflows/admin.js";
+import type { WorkflowEngine } from "../workflows/runs.js";
+import { registerQueueMetrics } from "../events/metrics.js";
+import { Registry } from "../metrics/registry.js";
 import type { EventsHost } from "../events/service.js";
 import { AdminApi } from "../gateway/admin.js";
 import { createHandler, type GatewayState } from "../gateway/handler.js";
@@ -52,6 +56,8 @@ export class CairnNode implements GatewayState {
   deployment!: Deployment;
   draining = false;
   readonly admin: AdminApi;
+  /** This node's metrics, served at /_cairn/metrics. */
+  readonly metrics = new Registry();
   private server: Server | undefined;
   private watcher: Watcher | undefined;
   private reloading: Promise<void> | undefined;
@@ -70,9 +76,18 @@ export class CairnNode implements GatewayState {
     this.admin.route("GET", "/health", () => this.health(), { public: true });
     registerBlobRoutes(this.admin, (app) => this.services(app)?.api<BlobStore>("blobs"), logger);
     registerJwksRoutes(this.admin, () => this.deployment?.apps ?? []);
-    registerQueueRoutes(this.admin, () =>
-      (this.deployment?.apps ?? []).map(({ app, services }) => ({ app: app.name, events: services.api<EventsHost>("queues") })),
+    const events = () =>
+      (this.deployment?.apps ?? []).map(({ app, services }) => ({ app: app.name, events: services.api<EventsHost>("queues") }));
+    registerQueueRoutes(this.admin, events);
+    registerWorkflowRoutes(this.admin, () =>
+      (this.deployment?.apps ?? []).map(({ app, services }) => ({ app: app.name, engine: services.api<WorkflowEngine>("workflows") })),
     );
+    registerQueueMetrics(this.metrics, events);
+    this.admin.route("GET", "/metrics", async ({ res }) => {
+      const text = await this.metrics.render();
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+      res.end(text);
+    });
     this.workspace = findApps(options.dir);
   }
 

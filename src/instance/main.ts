@@ -36,6 +36,7 @@ import { createClients } from "./clients/index.js";
 import { cancelStream, grantCredit, pumpStream } from "./stream.js";
 import { describeTrigger, runTrigger } from "./triggers.js";
 import type { TriggerDeclaration } from "../sdk/triggers.js";
+import type { WorkflowDeclaration } from "../sdk/workflow.js";
 import "./clients/all.js";
 
 const port = parentPort!;
@@ -153,7 +154,7 @@ async function load(message: LoadMessage): Promise<void> {
 }
 
 /** Set when the loaded function is a trigger (event, queue or schedule consumer). */
-let trigger: TriggerDeclaration | undefined;
+let trigger: TriggerDeclaration | WorkflowDeclaration | undefined;
 
 function entryFor(declaration: Declaration, message: LoadMessage, services: Record<string, unknown>): Invoke {
   if (declaration.kind === "http") return declaration.handler;

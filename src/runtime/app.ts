@@ -15,7 +15,7 @@ import type { WorkerFactory } from "./workers.js";
 export interface FunctionSpec {
   app: string;
   name: string;
-  kind: "http" | "mount" | "event" | "queue" | "schedule";
+  kind: "http" | "mount" | "event" | "queue" | "schedule" | "workflow";
   /** What a trigger function subscribes to (event, queue and schedule functions). */
   trigger?: DiscoveredTrigger;
   methods: string[] | "*";

@@ -4,6 +4,7 @@ import type { Cache } from "../cache/types.js";
 import type { Sessions } from "../sessions/types.js";
 import type { TablesOf } from "../tables/types.js";
 import type { QueuesOf } from "../events/types.js";
+import type { WorkflowsClient } from "../workflows/types.js";
 import type { RegisteredConfig } from "./register.js";
 
 export type LogFields = Record<string, unknown>;
@@ -30,6 +31,8 @@ export interface Context<Params = Record<string, string>> {
   readonly log: Logger;
   /** Keep the instance alive until the promise settles, after the response is sent. */
   waitUntil(promise: Promise<unknown>): void;
+  /** Durable workflows: start runs, read their state, signal and cancel them. */
+  readonly workflows: WorkflowsClient;
   /** The app's queues: `ctx.queues.emails.send(message, { delay, idempotencyKey })`. */
   readonly queues: QueuesOf<NonNullable<RegisteredConfig["queues"]>>;
   /** The app's tables, typed from cairn.config.ts once it is registered (see Register). */

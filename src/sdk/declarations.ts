@@ -1,6 +1,7 @@
 import type { Context, FetchContext, RouteParams } from "./context.js";
 import type { FunctionOptions } from "./options.js";
 import type { TriggerDeclaration } from "./triggers.js";
+import type { WorkflowDeclaration } from "./workflow.js";
 
 /**
  * Declarations are plain objects tagged with a registered symbol, so the runtime recognises them even
@@ -49,7 +50,7 @@ export interface MountDeclaration extends DeclarationBase {
   readonly fetch: FetchHandler;
 }
 
-export type Declaration = HttpDeclaration | MountDeclaration | TriggerDeclaration;
+export type Declaration = HttpDeclaration | MountDeclaration | TriggerDeclaration | WorkflowDeclaration;
 
 export function isDeclaration(value: unknown): value is Declaration {
   return typeof value === "object" && value !== null && declarationBrand in value;

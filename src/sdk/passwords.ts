@@ -24,7 +24,9 @@ const bounds = { cost: [10, 20], blockSize: [1, 32], parallelization: [1, 16] } 
 function derive(password: string, salt: Buffer, ln: number, r: number, p: number): Promise<Buffer> {
   const options: ScryptOptions = { N: 2 ** ln, r, p, maxmem: 256 * 2 ** ln * r + 16 * 1024 * 1024 };
   return new Promise((resolve, reject) =>
-    scrypt(password.normalize("NFC"), salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key))),
+    scrypt(password.normalize("NFC"), salt, keyLength, options, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
   );
 }
 
@@ -45,14 +47,18 @@ export async function hashPassword(password: string, options: PasswordHashOption
   const r = options.blockSize ?? 8;
   const p = options.parallelization ?? 1;
   if (!inBounds(ln, bounds.cost) || !inBounds(r, bounds.blockSize) || !inBounds(p, bounds.parallelization)) {
-    throw new CairnError("invalid_argument", "scrypt parameters out of range (cost 10–20, blockSize 1–32, parallelization 1–16)");
+    throw new CairnError(
+      "invalid_argument",
+      "scrypt parameters out of range (cost 10–20, blockSize 1–32, parallelization 1–16)",
+    );
   }
   const salt = randomBytes(16);
   const hash = await derive(password, salt, ln, r, p);
   return `$scrypt$ln=${ln},r=${r},p=${p}$${salt.toString("base64url")}$${hash.toString("base64url")}`;
 }
 
-const format = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]{16,64})\$([A-Za-z0-9_-]{32,128})$/;
+const format =
+  /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]{16,64})\$([A-Za-z0-9_-]{32,128})$/;
 
 /** Whether `password` matches `hash` (from hashPassword). A malformed hash is simply no match. */
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
@@ -60,7 +66,8 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   const match = typeof hash === "string" ? format.exec(hash) : null;
   if (match === null) return false;
   const [ln, r, p] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  if (!inBounds(ln, bounds.cost) || !inBounds(r, bounds.blockSize) || !inBounds(p, bounds.parallelization)) return false;
+  if (!inBounds(ln, bounds.cost) || !inBounds(r, bounds.blockSize) || !inBounds(p, bounds.parallelization))
+    return false;
   const expected = Buffer.from(match[5]!, "base64url");
   const actual = await derive(password, Buffer.from(match[4]!, "base64url"), ln, r, p);
   return actual.length === expected.length && timingSafeEqual(actual, expected);

@@ -46,7 +46,8 @@ export interface SessionSettings {
 }
 
 export function sessionSettings(app: string, config: SessionsConfig = {}): SessionSettings {
-  const ms = (value: Duration | undefined, fallback: number) => (value === undefined ? fallback : parseDuration(value));
+  const ms = (value: Duration | undefined, fallback: number) =>
+    value === undefined ? fallback : parseDuration(value);
   return {
     ttlMs: ms(config.ttl, 7 * day),
     rotateEveryMs: ms(config.rotateEvery, 30 * day),

@@ -84,7 +84,11 @@ export class KeyRing {
   /** Read the keys and the current key from the store. */
   async load(): Promise<void> {
     const state = await this.state();
-    const page = await this.tables.query(keysTable, "keys", { index: "byCreated", order: "desc", limit: 1000 });
+    const page = await this.tables.query(keysTable, "keys", {
+      index: "byCreated",
+      order: "desc",
+      limit: 1000,
+    });
     const items = page.items as unknown as Array<Stored<KeyItem>>;
     const published = items.map((item) => ({ kid: item.kid, alg: item.alg, jwk: item.publicJwk }));
     if (!samePublished(this.published, published)) {
@@ -107,7 +111,9 @@ export class KeyRing {
       this.unusable = false;
     } catch (error) {
       if (!isCairnError(error) || error.code !== "secret_mismatch") throw error;
-      this.logger.warn(`sessions: ${error.message}; making a new signing key (tokens signed before stay valid)`);
+      this.logger.warn(
+        `sessions: ${error.message}; making a new signing key (tokens signed before stay valid)`,
+      );
       this.signer = undefined;
       this.unusable = true;
     }
@@ -124,7 +130,10 @@ export class KeyRing {
   /** Periodic check: pick up other nodes' rotations, and rotate when due (only once keys exist). */
   async tick(): Promise<void> {
     await this.load();
-    if (this.published.length > 0 && (this.signer === undefined || this.signer.rotateAt <= this.clock.now())) {
+    if (
+      this.published.length > 0 &&
+      (this.signer === undefined || this.signer.rotateAt <= this.clock.now())
+    ) {
       await this.signingKey();
     }
   }
@@ -183,8 +192,16 @@ export class KeyRing {
         : { put: { table: keysTable, item: next, ifVersion: state._version } },
     ];
     if (state !== undefined && state.currentKid !== kid) {
-      const retireAt = Math.ceil((now + this.settings.ttlMs + this.settings.clockSkewMs + retireMarginMs) / 1000);
-      ops.push({ update: { table: keysTable, key: { kid: state.currentKid }, changes: { set: { expiresAt: retireAt } } } });
+      const retireAt = Math.ceil(
+        (now + this.settings.ttlMs + this.settings.clockSkewMs + retireMarginMs) / 1000,
+      );
+      ops.push({
+        update: {
+          table: keysTable,
+          key: { kid: state.currentKid },
+          changes: { set: { expiresAt: retireAt } },
+        },
+      });
     }
     try {
       await this.tables.transact(ops);
@@ -205,9 +222,14 @@ function samePublished(a: PublicKeyEntry[], b: PublicKeyEntry[]): boolean {
 }
 
 /** The app's secret for signed client-side state: made once, shared by every node. */
-export async function stateSecret(tables: Tables, secret: string | undefined, logger: HostLogger): Promise<Buffer> {
+export async function stateSecret(
+  tables: Tables,
+  secret: string | undefined,
+  logger: HostLogger,
+): Promise<Buffer> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const row = (await tables.get(keysTable, { kid: "state-secret" })) as Stored<{ secret: Sealed }> | undefined;
+    const row = (await tables.get(keysTable, { kid: "state-secret" })) as
+      Stored<{ secret: Sealed }> | undefined;
     if (row !== undefined) {
       try {
         return Buffer.from(unseal(row.secret, secret), "base64url");
@@ -219,7 +241,11 @@ export async function stateSecret(tables: Tables, secret: string | undefined, lo
     const fresh = randomBytes(32).toString("base64url");
     const item = { kid: "state-secret", secret: seal(fresh, secret) };
     try {
-      await tables.put(keysTable, item, row === undefined ? { ifNotExists: true } : { ifVersion: row._version });
+      await tables.put(
+        keysTable,
+        item,
+        row === undefined ? { ifNotExists: true } : { ifVersion: row._version },
+      );
       return Buffer.from(fresh, "base64url");
     } catch (error) {
       if (!isCairnError(error) || error.code !== "condition_failed") throw error;

@@ -67,7 +67,10 @@ export class SessionRows {
     const payload = checkData(data);
     const lifetime = ttlMs === undefined || ttlMs === null ? this.settings.ttlMs : Number(ttlMs);
     if (!Number.isFinite(lifetime) || lifetime < 1000 || lifetime > this.settings.ttlMs) {
-      throw new CairnError("invalid_argument", "a session's ttl is from 1s up to the configured sessions.ttl");
+      throw new CairnError(
+        "invalid_argument",
+        "a session's ttl is from 1s up to the configured sessions.ttl",
+      );
     }
     await this.ring.signingKey(); // rotates first when due, so the row's time is after the rotation
     const now = this.clock.now();
@@ -103,7 +106,10 @@ export class SessionRows {
   }
 
   /** Sliding renewal: a new token (same session) once half of the token's lifetime has passed. */
-  async renew(claims: CheckedClaims, force: boolean): Promise<{ renewed: boolean; row: SessionRow; exp: number; token?: string }> {
+  async renew(
+    claims: CheckedClaims,
+    force: boolean,
+  ): Promise<{ renewed: boolean; row: SessionRow; exp: number; token?: string }> {
     const row = JSON.parse(await this.check(claims)) as SessionRow;
     const now = this.clock.now();
     const ttl = typeof row.ttl === "number" ? row.ttl : Math.ceil(this.settings.ttlMs / 1000);
@@ -195,11 +201,21 @@ export class SessionRows {
 
 function checkSubject(subject: unknown): asserts subject is string {
   if (typeof subject !== "string" || subject.length === 0 || subject.length > sessionLimits.subjectLength) {
-    throw new CairnError("invalid_argument", `a session subject is a string of 1 to ${sessionLimits.subjectLength} characters`);
+    throw new CairnError(
+      "invalid_argument",
+      `a session subject is a string of 1 to ${sessionLimits.subjectLength} characters`,
+    );
   }
 }
 
 function checkData(data: unknown): SessionData {
+  if (typeof data === "string") {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      throw new CairnError("invalid_argument", "session data is a plain JSON object");
+    }
+  }
   if (data === undefined || data === null) return {};
   if (typeof data !== "object" || Array.isArray(data)) {
     throw new CairnError("invalid_argument", "session data is a plain JSON object");

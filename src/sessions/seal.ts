@@ -9,8 +9,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
 import { CairnError } from "../sdk/errors.js";
 
 export type Sealed =
-  | { enc: "none"; data: string }
-  | { enc: "A256GCM"; salt: string; iv: string; tag: string; data: string };
+  { enc: "none"; data: string } | { enc: "A256GCM"; salt: string; iv: string; tag: string; data: string };
 
 const info = Buffer.from("cairn sessions: key material at rest");
 
@@ -37,7 +36,10 @@ export function seal(plain: string, secret: string | undefined): Sealed {
 export function unseal(sealed: Sealed, secret: string | undefined): string {
   if (sealed.enc === "none") return sealed.data;
   if (!secret) {
-    throw new CairnError("secret_mismatch", "signing keys were stored encrypted, but CAIRN_SECRET is not set");
+    throw new CairnError(
+      "secret_mismatch",
+      "signing keys were stored encrypted, but CAIRN_SECRET is not set",
+    );
   }
   try {
     const decipher = createDecipheriv(
@@ -46,8 +48,12 @@ export function unseal(sealed: Sealed, secret: string | undefined): string {
       Buffer.from(sealed.iv, "base64url"),
     );
     decipher.setAuthTag(Buffer.from(sealed.tag, "base64url"));
-    return Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64url")), decipher.final()]).toString("utf8");
+    return Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64url")), decipher.final()]).toString(
+      "utf8",
+    );
   } catch (error) {
-    throw new CairnError("secret_mismatch", "signing keys were stored under another CAIRN_SECRET", { cause: error });
+    throw new CairnError("secret_mismatch", "signing keys were stored under another CAIRN_SECRET", {
+      cause: error,
+    });
   }
 }

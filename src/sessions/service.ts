@@ -3,7 +3,13 @@ import type { TablesHost } from "../tables/service.js";
 import { sessionSettings, type SessionSettings } from "./config.js";
 import { KeyRing, keysTable, keysTableDefinition, stateSecret } from "./keys.js";
 import { rowCacheFor } from "./row-cache.js";
-import { SessionRows, sessionsTable, sessionsTableDefinition, type CheckedClaims, type SessionRow } from "./rows.js";
+import {
+  SessionRows,
+  sessionsTable,
+  sessionsTableDefinition,
+  type CheckedClaims,
+  type SessionRow,
+} from "./rows.js";
 import type { SessionsSpec } from "./spec.js";
 import { sessionError } from "./transport.js";
 
@@ -46,7 +52,9 @@ export const sessionsProvider: ServiceProvider = {
     await ring.tick();
     const rows = new SessionRows(tables, settings, clock, ring, rowCacheFor(tables.store));
     const timer = setInterval(() => {
-      ring.tick().catch((error: unknown) => logger.warn({ err: error }, "sessions: key check failed; will retry"));
+      ring
+        .tick()
+        .catch((error: unknown) => logger.warn({ err: error }, "sessions: key check failed; will retry"));
     }, tickMs);
     timer.unref();
 

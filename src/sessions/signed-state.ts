@@ -28,11 +28,15 @@ export function createSignedState<T>(
   }
   const maxBytes = options.maxBytes ?? stateLimits.defaultBytes;
   if (!Number.isInteger(maxBytes) || maxBytes < 64 || maxBytes > stateLimits.maxBytes) {
-    throw new CairnError("invalid_argument", `state maxBytes must be an integer from 64 to ${stateLimits.maxBytes}`);
+    throw new CairnError(
+      "invalid_argument",
+      `state maxBytes must be an integer from 64 to ${stateLimits.maxBytes}`,
+    );
   }
   const ttlMs = options.ttl === undefined ? stateLimits.defaultTtlMs : parseDuration(options.ttl, "ttl");
   const cookieName = options.cookieName ?? `__Host-${name}`;
-  if (!isCookieName(cookieName)) throw new CairnError("invalid_argument", `"${cookieName}" is not a valid cookie name`);
+  if (!isCookieName(cookieName))
+    throw new CairnError("invalid_argument", `"${cookieName}" is not a valid cookie name`);
 
   const mac = (body: string) => createHmac("sha256", secret).update(`${version}.${name}.${body}`).digest();
 

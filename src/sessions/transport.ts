@@ -74,7 +74,8 @@ export function isCookieName(name: string): boolean {
  */
 export function serializeCookie(name: string, value: string, maxAgeSeconds: number): string {
   if (!isCookieName(name)) throw new CairnError("invalid_argument", `"${name}" is not a valid cookie name`);
-  if (!cookieValue.test(value)) throw new CairnError("invalid_argument", "a cookie value must be plain ASCII without ; , \" or spaces");
+  if (!cookieValue.test(value))
+    throw new CairnError("invalid_argument", 'a cookie value must be plain ASCII without ; , " or spaces');
   const maxAge = Math.max(0, Math.floor(maxAgeSeconds));
   return `${name}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=Lax`;
 }

@@ -54,6 +54,11 @@ export class TokenVerifier {
 
   constructor(private readonly options: VerifierOptions) {}
 
+  /** The claims of a token this verifier has already verified, without any await. */
+  known(token: string): TokenClaims | undefined {
+    return this.verified.get(token);
+  }
+
   async verify(token: string): Promise<TokenClaims> {
     const known = this.verified.get(token);
     if (known !== undefined) return known;
@@ -66,7 +71,8 @@ export class TokenVerifier {
     }
     const alg = header.alg;
     const kid = header.kid;
-    if (typeof alg !== "string" || !(allowedAlgorithms as readonly string[]).includes(alg)) throw sessionError("token_invalid");
+    if (typeof alg !== "string" || !(allowedAlgorithms as readonly string[]).includes(alg))
+      throw sessionError("token_invalid");
     if (typeof kid !== "string" || kid.length === 0 || kid.length > 128) throw sessionError("token_invalid");
     if (header.typ !== undefined && header.typ !== "JWT") throw sessionError("token_invalid");
     const entry = await this.keyFor(kid);
@@ -95,7 +101,8 @@ export class TokenVerifier {
     } catch {
       throw sessionError("token_invalid");
     }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw sessionError("token_invalid");
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw sessionError("token_invalid");
     const c = parsed as Record<string, unknown>;
     const { issuer, audience } = this.options;
     const audienceOk = c.aud === audience || (Array.isArray(c.aud) && c.aud.includes(audience));
@@ -124,7 +131,8 @@ export class TokenVerifier {
   private refreshKeys(): Promise<readonly PublicKeyEntry[]> {
     if (this.refreshing !== undefined) return this.refreshing;
     const now = performance.now();
-    if (now - this.lastRefresh < (this.options.refreshIntervalMs ?? 1000)) return Promise.resolve(this.options.keys());
+    if (now - this.lastRefresh < (this.options.refreshIntervalMs ?? 1000))
+      return Promise.resolve(this.options.keys());
     this.lastRefresh = now;
     this.refreshing = this.options.refresh().finally(() => (this.refreshing = undefined));
     return this.refreshing;

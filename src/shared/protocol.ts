@@ -125,7 +125,8 @@ export interface ReadyMessage {
 export type DiscoveredTrigger =
   | { kind: "event"; topic: string; filter: { prefix?: string; suffix?: string }; retry: Record<string, unknown> }
   | { kind: "queue"; queue: string }
-  | { kind: "schedule"; cron: string; timezone: string; catchUp: boolean; retry: Record<string, unknown> };
+  | { kind: "schedule"; cron: string; timezone: string; catchUp: boolean; retry: Record<string, unknown> }
+  | { kind: "workflow"; workflow: string };
 
 /** What a trigger invocation receives. Payloads travel as JSON text and are parsed in the instance. */
 export type TriggerInput =
@@ -134,7 +135,49 @@ export type TriggerInput =
       event: { id: string; topic: string; key?: string; payload: string; attempt: number; createdAt: number; maxAttempts: number };
     }
   | { kind: "queue"; queue: string; messages: Array<{ id: string; body: string; attempt: number; sentAt: number }> }
-  | { kind: "schedule"; tick: { scheduledAt: number; cron: string } };
+  | { kind: "schedule"; tick: { scheduledAt: number; cron: string } }
+  | {
+      kind: "workflow";
+      runId: string;
+      /** The activation message: a suspended run reschedules it; an ended one deletes it. */
+      messageId: string;
+      /** The run's journal and inputs, when the host had them at hand (else the instance loads them). */
+      activation?: Activation;
+    };
+
+/** Everything a workflow activation replays from. JSON values travel as text. */
+export interface Activation {
+  runId: string;
+  name: string;
+  /** Stale activations (a second one after a lease ran out) are recognised by this token. */
+  token: number;
+  input: string;
+  state: string | null;
+  now: number;
+  cancelRequested: boolean;
+  journal: JournalRecord[];
+  /** Signals not consumed yet, oldest first. */
+  signals: Array<{ id: string; name: string; payload: string }>;
+  /** Children this run started, with how they ended (or status "running"). */
+  children: Record<string, { status: string; output: string | null; error: string | null }>;
+}
+
+/** One entry of a run's journal: a step, a sleep, a signal wait, a child, a deterministic value. */
+export interface JournalRecord {
+  seq: number;
+  name: string;
+  kind: "step" | "sleep" | "signal" | "child" | "value" | "compensation";
+  status: "completed" | "failed" | "retrying" | "waiting";
+  attempts: number;
+  /** JSON text of the result (completed) */
+  result?: string | null;
+  /** JSON text of a serialized error (failed, retrying) */
+  error?: string | null;
+  startedAt: number;
+  endedAt?: number | null;
+  /** wakeAt (sleep), deadline (signal), retryAt (retrying step), childId, signalId */
+  data?: Record<string, unknown> | null;
+}
 
 /** What a trigger invocation reports besides success or failure (queue batches: per-message outcomes). */
 export interface TriggerResult {
@@ -162,7 +205,7 @@ export interface DoneMessage {
 export interface DiscoveredFunction {
   module: string;
   exportName: string;
-  kind: "http" | "mount" | "event" | "queue" | "schedule";
+  kind: "http" | "mount" | "event" | "queue" | "schedule" | "workflow";
   trigger?: DiscoveredTrigger;
   methods?: string[] | "*";
   path?: string;

@@ -20,7 +20,7 @@ const app = {
     import { http, isCairnError } from "cairn";
 
     export const upload = http("PUT /files/*", async (req, ctx) => {
-      const info = await ctx.blobs.put(ctx.params["*"], await req.arrayBuffer(), {
+      const info = await ctx.blobs.put(ctx.params["*"], req.body, {
         contentType: req.headers.get("content-type") ?? undefined,
         metadata: { note: req.headers.get("x-note") ?? "" },
       });
@@ -272,6 +272,19 @@ describe("blobs from functions and presigned URLs, over HTTP", () => {
       contentType: "image/png",
     });
     expect(url.startsWith(`${t.url}/_cairn/blobs/files/uploads/photo.png?`)).toBe(true);
+    // A browser on another origin asks first, then uploads directly.
+    const preflight = await fetch(url, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://app.example",
+        "access-control-request-method": "PUT",
+        "access-control-request-headers": "content-type",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("PUT");
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("content-type");
     const bytes = randomBytes(70_000);
     const created = await fetch(url, {
       method: "PUT",
@@ -279,6 +292,8 @@ describe("blobs from functions and presigned URLs, over HTTP", () => {
       headers: { "content-type": "image/png" },
     });
     expect(created.status).toBe(201);
+    expect(created.headers.get("access-control-allow-origin")).toBe("*");
+    expect(created.headers.get("access-control-expose-headers")).toContain("etag");
     const info = (await created.json()) as { etag: string };
     expect(created.headers.get("etag")).toBe(info.etag);
     expect(info).toMatchObject({ key: "uploads/photo.png", size: 70_000, contentType: "image/png" });

@@ -54,8 +54,10 @@ const app = {
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const parts = (token: string) => token.split(".") as [string, string, string];
-const header = (token: string) => JSON.parse(Buffer.from(parts(token)[0], "base64url").toString()) as { kid: string; alg: string };
-const payload = (token: string) => JSON.parse(Buffer.from(parts(token)[1], "base64url").toString()) as Record<string, unknown>;
+const header = (token: string) =>
+  JSON.parse(Buffer.from(parts(token)[0], "base64url").toString()) as { kid: string; alg: string };
+const payload = (token: string) =>
+  JSON.parse(Buffer.from(parts(token)[1], "base64url").toString()) as Record<string, unknown>;
 
 describe("sessions over HTTP: forged, stale and revoked tokens", () => {
   let dir: string;
@@ -74,7 +76,10 @@ describe("sessions over HTTP: forged, stale and revoked tokens", () => {
   const login = async (user: string) => {
     const response = await fetch(`${t.url}/login/${user}`, { method: "POST" });
     expect(response.status).toBe(200);
-    return { ...((await response.json()) as { token: string; id: string }), cookie: response.headers.get("set-cookie")! };
+    return {
+      ...((await response.json()) as { token: string; id: string }),
+      cookie: response.headers.get("set-cookie")!,
+    };
   };
   const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
   const hits = async () => (await getJson(`${t.url}/count`)).body.value as number;
@@ -84,7 +89,9 @@ describe("sessions over HTTP: forged, stale and revoked tokens", () => {
     const before = await hits();
     const response = await getJson(`${t.url}/count`, { method: "POST", ...auth(token) });
     expect(response.status).toBe(401);
-    expect(response.body).toEqual({ error: { code, message: expect.any(String), requestId: expect.any(String) } });
+    expect(response.body).toEqual({
+      error: { code, message: expect.any(String), requestId: expect.any(String) },
+    });
     expect(await hits()).toBe(before);
   }
 
@@ -116,11 +123,16 @@ describe("sessions over HTTP: forged, stale and revoked tokens", () => {
 
   it("refuses HMAC tokens keyed with the published public key", async () => {
     const { token } = await login("ann");
-    const jwks = (await getJson(`${t.url}/.well-known/jwks.json`)).body as { keys: Array<{ kid: string; x: string }> };
+    const jwks = (await getJson(`${t.url}/.well-known/jwks.json`)).body as {
+      keys: Array<{ kid: string; x: string }>;
+    };
     const key = jwks.keys.find((k) => k.kid === header(token).kid)!;
     const input = `${b64({ alg: "HS256", typ: "JWT", kid: key.kid })}.${parts(token)[1]}`;
     for (const secret of [JSON.stringify(key), key.x]) {
-      await refused(`${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`, "token_invalid");
+      await refused(
+        `${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`,
+        "token_invalid",
+      );
     }
   });
 
@@ -128,9 +140,13 @@ describe("sessions over HTTP: forged, stale and revoked tokens", () => {
     const { token } = await login("ann");
     const attacker = await generateKeyPair("EdDSA");
     const claims = payload(token);
-    const sameKid = await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", kid: header(token).kid }).sign(attacker.privateKey);
+    const sameKid = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "EdDSA", kid: header(token).kid })
+      .sign(attacker.privateKey);
     await refused(sameKid, "token_invalid");
-    const unknownKid = await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", kid: "attacker-key" }).sign(attacker.privateKey);
+    const unknownKid = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "EdDSA", kid: "attacker-key" })
+      .sign(attacker.privateKey);
     await refused(unknownKid, "token_invalid");
   });
 
@@ -155,7 +171,9 @@ describe("sessions over HTTP: forged, stale and revoked tokens", () => {
     const { token } = await login("ann");
     const logout = await fetch(`${t.url}/logout`, { method: "POST", ...auth(token) });
     expect(logout.status).toBe(204);
-    expect(logout.headers.get("set-cookie")).toBe("__Host-session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
+    expect(logout.headers.get("set-cookie")).toBe(
+      "__Host-session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax",
+    );
     await refused(token, "session_revoked");
   });
 

@@ -18,7 +18,14 @@ describe("password hashing", () => {
   it("defaults to N = 2^15 and treats malformed or runaway hashes as no match", async () => {
     expect(await hashPassword("pw")).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$/);
     const good = await hashPassword("pw", { cost: 10 });
-    for (const bad of ["", "plain", good.replace("ln=10", "ln=30"), good.replace("r=8", "r=99"), `${good}x`, good.slice(0, -4)]) {
+    for (const bad of [
+      "",
+      "plain",
+      good.replace("ln=10", "ln=30"),
+      good.replace("r=8", "r=99"),
+      `${good}x`,
+      good.slice(0, -4),
+    ]) {
       expect(await verifyPassword("pw", bad)).toBe(false);
     }
     await expect(hashPassword("pw", { cost: 25 })).rejects.toMatchObject({ code: "invalid_argument" });
@@ -37,10 +44,16 @@ describe("signed client-side state", () => {
     expect(cart.open(sealed)).toEqual({ items: [1, 2] });
     const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === "A" ? "B" : "A") + s.slice(i + 1);
     for (const i of [3, 10, sealed.length - 3]) {
-      expect(() => cart.open(flip(sealed, i))).toThrow(expect.objectContaining({ code: "state_invalid", status: 400 }));
+      expect(() => cart.open(flip(sealed, i))).toThrow(
+        expect.objectContaining({ code: "state_invalid", status: 400 }),
+      );
     }
-    expect(() => createSignedState(secret, "wishlist", {}, clock).open(sealed)).toThrow(expect.objectContaining({ code: "state_invalid" }));
-    expect(() => createSignedState(randomBytes(32), "cart", {}, clock).open(sealed)).toThrow(expect.objectContaining({ code: "state_invalid" }));
+    expect(() => createSignedState(secret, "wishlist", {}, clock).open(sealed)).toThrow(
+      expect.objectContaining({ code: "state_invalid" }),
+    );
+    expect(() => createSignedState(randomBytes(32), "cart", {}, clock).open(sealed)).toThrow(
+      expect.objectContaining({ code: "state_invalid" }),
+    );
     for (const junk of ["", "s1", "s1..", "s2.e30.AAAA", "x".repeat(5000)]) {
       expect(() => cart.open(junk)).toThrow(expect.objectContaining({ code: "state_invalid" }));
     }
@@ -50,15 +63,25 @@ describe("signed client-side state", () => {
 
   it("limits the size and writes a __Host- cookie", () => {
     const state = createSignedState<string>(secret, "prefs", { maxBytes: 200 }, clock);
-    expect(() => state.seal("x".repeat(300))).toThrow(expect.objectContaining({ code: "state_too_large", status: 413 }));
+    expect(() => state.seal("x".repeat(300))).toThrow(
+      expect.objectContaining({ code: "state_too_large", status: 413 }),
+    );
     const cookie = state.cookie("dark");
-    expect(cookie).toMatch(/^__Host-prefs=s1\.[A-Za-z0-9_.-]+; Path=\/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax$/);
+    expect(cookie).toMatch(
+      /^__Host-prefs=s1\.[A-Za-z0-9_.-]+; Path=\/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax$/,
+    );
     const value = cookie.slice(cookie.indexOf("=") + 1, cookie.indexOf(";"));
-    expect(state.read(new Request("http://x/", { headers: { cookie: `other=1; __Host-prefs=${value}` } }))).toBe("dark");
+    expect(
+      state.read(new Request("http://x/", { headers: { cookie: `other=1; __Host-prefs=${value}` } })),
+    ).toBe("dark");
     expect(state.read(new Request("http://x/"))).toBeUndefined();
     expect(state.clear()).toBe("__Host-prefs=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax");
-    expect(() => createSignedState(secret, "bad name", {}, clock)).toThrow(expect.objectContaining({ code: "invalid_argument" }));
-    expect(() => createSignedState(secret, "big", { maxBytes: 5000 }, clock)).toThrow(expect.objectContaining({ code: "invalid_argument" }));
+    expect(() => createSignedState(secret, "bad name", {}, clock)).toThrow(
+      expect.objectContaining({ code: "invalid_argument" }),
+    );
+    expect(() => createSignedState(secret, "big", { maxBytes: 5000 }, clock)).toThrow(
+      expect.objectContaining({ code: "invalid_argument" }),
+    );
   });
 });
 
@@ -74,8 +97,14 @@ describe("token transport", () => {
   });
 
   it("writes cookies with every protective attribute and refuses unsafe values", () => {
-    expect(serializeCookie("__Host-session", "t.o.k", 60)).toBe("__Host-session=t.o.k; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Lax");
-    expect(() => serializeCookie("a b", "x", 1)).toThrow(expect.objectContaining({ code: "invalid_argument" }));
-    expect(() => serializeCookie("a", "x;Domain=evil", 1)).toThrow(expect.objectContaining({ code: "invalid_argument" }));
+    expect(serializeCookie("__Host-session", "t.o.k", 60)).toBe(
+      "__Host-session=t.o.k; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Lax",
+    );
+    expect(() => serializeCookie("a b", "x", 1)).toThrow(
+      expect.objectContaining({ code: "invalid_argument" }),
+    );
+    expect(() => serializeCookie("a", "x;Domain=evil", 1)).toThrow(
+      expect.objectContaining({ code: "invalid_argument" }),
+    );
   });
 });

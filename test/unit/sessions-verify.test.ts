@@ -4,9 +4,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { CairnError } from "../../src/sdk/errors.js";
 import { TokenVerifier, type PublicKeyEntry } from "../../src/sessions/verify-token.js";
 
-const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 const now = Math.floor(Date.now() / 1000);
-const claims = { sid: "AAAAAAAAAAAAAAAAAAAAAA", sub: "u1", iss: "iss", aud: "aud", iat: now, nbf: now, exp: now + 3600 };
+const claims = {
+  sid: "AAAAAAAAAAAAAAAAAAAAAA",
+  sub: "u1",
+  iss: "iss",
+  aud: "aud",
+  iat: now,
+  nbf: now,
+  exp: now + 3600,
+};
 
 async function code(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(
@@ -25,7 +34,9 @@ describe("token verification inside the instance (jose edge cases)", () => {
   let refreshes = 0;
   let verifier: TokenVerifier;
   const sign = (payload: Record<string, unknown> = claims, header: Record<string, unknown> = {}) =>
-    new SignJWT(payload).setProtectedHeader({ alg: "EdDSA", kid: "k1", typ: "JWT", ...header } as never).sign(privateKey);
+    new SignJWT(payload)
+      .setProtectedHeader({ alg: "EdDSA", kid: "k1", typ: "JWT", ...header })
+      .sign(privateKey);
 
   beforeAll(async () => {
     const pair = await generateKeyPair("EdDSA", { extractable: true });
@@ -61,7 +72,11 @@ describe("token verification inside the instance (jose edge cases)", () => {
   });
 
   it("refuses HMAC tokens keyed with the public key (algorithm confusion)", async () => {
-    for (const secret of [JSON.stringify(publicJwk), publicJwk.x!, Buffer.from(publicJwk.x!, "base64url").toString("latin1")]) {
+    for (const secret of [
+      JSON.stringify(publicJwk),
+      publicJwk.x!,
+      Buffer.from(publicJwk.x!, "base64url").toString("latin1"),
+    ]) {
       const input = `${b64({ alg: "HS256", kid: "k1", typ: "JWT" })}.${b64(claims)}`;
       const mac = createHmac("sha256", secret).update(input).digest("base64url");
       expect(await code(verifier.verify(`${input}.${mac}`))).toBe("token_invalid");
@@ -70,16 +85,22 @@ describe("token verification inside the instance (jose edge cases)", () => {
 
   it("refuses RSA tokens, and tokens whose alg does not match the key's", async () => {
     const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const rs256 = await new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: "k1" }).sign(rsa.privateKey);
+    const rs256 = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "RS256", kid: "k1" })
+      .sign(rsa.privateKey);
     expect(await code(verifier.verify(rs256))).toBe("token_invalid");
     const es = await generateKeyPair("ES256");
-    const es256 = await new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid: "k1" }).sign(es.privateKey);
+    const es256 = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "ES256", kid: "k1" })
+      .sign(es.privateKey);
     expect(await code(verifier.verify(es256))).toBe("token_invalid");
   });
 
   it("refuses a token signed with another key under a known kid", async () => {
     const other = await generateKeyPair("EdDSA");
-    const forged = await new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", kid: "k1" }).sign(other.privateKey);
+    const forged = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "EdDSA", kid: "k1" })
+      .sign(other.privateKey);
     expect(await code(verifier.verify(forged))).toBe("token_invalid");
   });
 

@@ -2,7 +2,15 @@ import { http, isCairnError, type Context, type TransactionOp } from "cairn";
 import type { Article } from "../cairn.config.js";
 import { feed, listArticles } from "./_lib/articles.js";
 import { optionalUser, requireUser } from "./_lib/auth.js";
-import { forbidden, invalid, isObject, notFound, pageParams, readWrapped, requiredString } from "./_lib/http.js";
+import {
+  forbidden,
+  invalid,
+  isObject,
+  notFound,
+  pageParams,
+  readWrapped,
+  requiredString,
+} from "./_lib/http.js";
 import { each } from "./_lib/pages.js";
 import { Views } from "./_lib/views.js";
 
@@ -15,9 +23,17 @@ export const listAll = http("GET /api/articles", async (request, ctx) => {
   const page = pageParams(url);
   if (page === undefined) return invalid("limit is 1 to 100 and offset 0 to 10000");
   const param = (name: string) => url.searchParams.get(name) ?? undefined;
-  const { articles, count } = await listArticles(ctx, { tag: param("tag"), author: param("author"), favorited: param("favorited"), ...page });
+  const { articles, count } = await listArticles(ctx, {
+    tag: param("tag"),
+    author: param("author"),
+    favorited: param("favorited"),
+    ...page,
+  });
   const views = new Views(ctx, viewer?.user.id);
-  return Response.json({ articles: await Promise.all(articles.map((a) => views.article(a, false))), articlesCount: count });
+  return Response.json({
+    articles: await Promise.all(articles.map((a) => views.article(a, false))),
+    articlesCount: count,
+  });
 });
 
 /** GET /api/articles/feed: articles of the authors the signed-in user follows, newest first. */
@@ -27,7 +43,10 @@ export const listFeed = http("GET /api/articles/feed", async (request, ctx) => {
   if (page === undefined) return invalid("limit is 1 to 100 and offset 0 to 10000");
   const { articles, count } = await feed(ctx, user.id, page.limit, page.offset);
   const views = new Views(ctx, user.id);
-  return Response.json({ articles: await Promise.all(articles.map((a) => views.article(a, false))), articlesCount: count });
+  return Response.json({
+    articles: await Promise.all(articles.map((a) => views.article(a, false))),
+    articlesCount: count,
+  });
 });
 
 /** GET /api/articles/:slug */
@@ -53,7 +72,8 @@ export const createArticle = http("POST /api/articles", async (request, ctx) => 
     return invalid(...[title, description, text].flatMap((field) => ("error" in field ? [field.error] : [])));
   }
   const tagList = tagsOf(body.tagList);
-  if (tagList === undefined) return invalid(`tagList is a list of up to ${maxTags} tags of 1 to 64 characters`);
+  if (tagList === undefined)
+    return invalid(`tagList is a list of up to ${maxTags} tags of 1 to 64 characters`);
   const now = Date.now();
   const article: Article = {
     slug: slugFor(title.value),
@@ -69,7 +89,14 @@ export const createArticle = http("POST /api/articles", async (request, ctx) => 
   };
   await ctx.tables.transact([
     { put: { table: "articles", item: { ...article }, ifNotExists: true } },
-    { update: { table: "users", key: { id: user.id }, changes: { increment: { articlesCount: 1 } }, ifExists: true } },
+    {
+      update: {
+        table: "users",
+        key: { id: user.id },
+        changes: { increment: { articlesCount: 1 } },
+        ifExists: true,
+      },
+    },
     { update: { table: "counters", key: { name: "articles" }, changes: { increment: { value: 1 } } } },
     ...tagList.flatMap((tag): TransactionOp[] => [
       { put: { table: "taggings", item: { tag, slug: article.slug, createdAt: now } } },
@@ -88,17 +115,26 @@ export const updateArticle = http("PUT /api/articles/:slug", async (request, ctx
   const body = await readWrapped(request, "article");
   if (body === undefined) return invalid("article can't be blank");
   const set: Partial<Article> = { updatedAt: Date.now() };
-  for (const [field, max] of [["title", 256], ["description", 1024], ["body", 64 * 1024]] as const) {
+  for (const [field, max] of [
+    ["title", 256],
+    ["description", 1024],
+    ["body", 64 * 1024],
+  ] as const) {
     if (body[field] === undefined) continue;
     const value = requiredString(body, field, max);
     if ("error" in value) return invalid(value.error);
     set[field] = value.value;
   }
   try {
-    const updated = await ctx.tables.articles.update({ slug: article.slug }, { set }, { ifVersion: article._version });
+    const updated = await ctx.tables.articles.update(
+      { slug: article.slug },
+      { set },
+      { ifVersion: article._version },
+    );
     return Response.json({ article: await new Views(ctx, user.id).article(updated) });
   } catch (error) {
-    if (isCairnError(error) && error.code === "condition_failed") return invalid("the article changed meanwhile: try again");
+    if (isCairnError(error) && error.code === "condition_failed")
+      return invalid("the article changed meanwhile: try again");
     throw error;
   }
 });
@@ -112,7 +148,14 @@ export const deleteArticle = http("DELETE /api/articles/:slug", async (request, 
   try {
     await ctx.tables.transact([
       { delete: { table: "articles", key: { slug: article.slug }, ifVersion: article._version } },
-      { update: { table: "users", key: { id: user.id }, changes: { increment: { articlesCount: -1 } }, ifExists: true } },
+      {
+        update: {
+          table: "users",
+          key: { id: user.id },
+          changes: { increment: { articlesCount: -1 } },
+          ifExists: true,
+        },
+      },
       { update: { table: "counters", key: { name: "articles" }, changes: { increment: { value: -1 } } } },
       ...article.tagList.flatMap((tag): TransactionOp[] => [
         { delete: { table: "taggings", key: { tag, slug: article.slug } } },
@@ -120,7 +163,8 @@ export const deleteArticle = http("DELETE /api/articles/:slug", async (request, 
       ]),
     ]);
   } catch (error) {
-    if (isCairnError(error) && error.code === "condition_failed") return invalid("the article changed meanwhile: try again");
+    if (isCairnError(error) && error.code === "condition_failed")
+      return invalid("the article changed meanwhile: try again");
     throw error;
   }
   await removeFavorites(ctx, article.slug);
@@ -130,15 +174,26 @@ export const deleteArticle = http("DELETE /api/articles/:slug", async (request, 
 
 async function removeFavorites(ctx: Context, slug: string): Promise<void> {
   const favorites = [];
-  for await (const favorite of each((cursor, limit) => ctx.tables.favorites.query(slug, { index: "byArticle", cursor, limit }))) {
+  for await (const favorite of each((cursor, limit) =>
+    ctx.tables.favorites.query(slug, { index: "byArticle", cursor, limit }),
+  )) {
     favorites.push(favorite);
   }
   for (let i = 0; i < favorites.length; i += 50) {
     await ctx.tables.transact(
-      favorites.slice(i, i + 50).flatMap((favorite): TransactionOp[] => [
-        { delete: { table: "favorites", key: { userId: favorite.userId, slug } } },
-        { update: { table: "users", key: { id: favorite.userId }, changes: { increment: { favoritesCount: -1 } }, ifExists: true } },
-      ]),
+      favorites
+        .slice(i, i + 50)
+        .flatMap((favorite): TransactionOp[] => [
+          { delete: { table: "favorites", key: { userId: favorite.userId, slug } } },
+          {
+            update: {
+              table: "users",
+              key: { id: favorite.userId },
+              changes: { increment: { favoritesCount: -1 } },
+              ifExists: true,
+            },
+          },
+        ]),
     );
   }
 }
@@ -147,7 +202,9 @@ async function removeComments(ctx: Context, slug: string): Promise<void> {
   for (;;) {
     const page = await ctx.tables.comments.query(slug, { limit: 100 });
     if (page.items.length === 0) return;
-    await ctx.tables.transact(page.items.map((comment) => ({ delete: { table: "comments", key: { slug, id: comment.id } } })));
+    await ctx.tables.transact(
+      page.items.map((comment) => ({ delete: { table: "comments", key: { slug, id: comment.id } } })),
+    );
   }
 }
 

@@ -22,7 +22,9 @@ export const listComments = http("GET /api/articles/:slug/comments", async (requ
   if ((await ctx.tables.articles.get({ slug })) === undefined) return notFound("article");
   const comments = await first((cursor, limit) => ctx.tables.comments.query(slug, { cursor, limit }), 1000);
   const views = new Views(ctx, viewer?.user.id);
-  return Response.json({ comments: await Promise.all(comments.map((comment) => commentView(comment, views))) });
+  return Response.json({
+    comments: await Promise.all(comments.map((comment) => commentView(comment, views))),
+  });
 });
 
 /** POST /api/articles/:slug/comments { comment: { body } }: ids are integers from a counter. */
@@ -30,7 +32,8 @@ export const addComment = http("POST /api/articles/:slug/comments", async (reque
   const { user } = await requireUser(request, ctx);
   const slug = ctx.params.slug;
   const body = await readWrapped(request, "comment");
-  const text = body === undefined ? { error: "comment can't be blank" } : requiredString(body, "body", 16 * 1024);
+  const text =
+    body === undefined ? { error: "comment can't be blank" } : requiredString(body, "body", 16 * 1024);
   if ("error" in text) return invalid(text.error);
   if ((await ctx.tables.articles.get({ slug })) === undefined) return notFound("article");
   const { value: id } = await ctx.tables.counters.update({ name: "comments" }, { increment: { value: 1 } });

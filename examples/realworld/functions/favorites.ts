@@ -13,8 +13,22 @@ export const favorite = http("POST /api/articles/:slug/favorite", async (request
   try {
     await ctx.tables.transact([
       { put: { table: "favorites", item: { userId: user.id, slug, at: Date.now() }, ifNotExists: true } },
-      { update: { table: "articles", key: { slug }, changes: { increment: { favoritesCount: 1 } }, ifExists: true } },
-      { update: { table: "users", key: { id: user.id }, changes: { increment: { favoritesCount: 1 } }, ifExists: true } },
+      {
+        update: {
+          table: "articles",
+          key: { slug },
+          changes: { increment: { favoritesCount: 1 } },
+          ifExists: true,
+        },
+      },
+      {
+        update: {
+          table: "users",
+          key: { id: user.id },
+          changes: { increment: { favoritesCount: 1 } },
+          ifExists: true,
+        },
+      },
     ]);
   } catch (error) {
     if (!isCairnError(error) || error.code !== "condition_failed") throw error;
@@ -34,8 +48,22 @@ export const unfavorite = http("DELETE /api/articles/:slug/favorite", async (req
   try {
     await ctx.tables.transact([
       { delete: { table: "favorites", key: { userId: user.id, slug }, ifExists: true } },
-      { update: { table: "articles", key: { slug }, changes: { increment: { favoritesCount: -1 } }, ifExists: true } },
-      { update: { table: "users", key: { id: user.id }, changes: { increment: { favoritesCount: -1 } }, ifExists: true } },
+      {
+        update: {
+          table: "articles",
+          key: { slug },
+          changes: { increment: { favoritesCount: -1 } },
+          ifExists: true,
+        },
+      },
+      {
+        update: {
+          table: "users",
+          key: { id: user.id },
+          changes: { increment: { favoritesCount: -1 } },
+          ifExists: true,
+        },
+      },
     ]);
   } catch (error) {
     if (!isCairnError(error) || error.code !== "condition_failed") throw error;

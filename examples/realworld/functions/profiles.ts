@@ -19,7 +19,9 @@ export const follow = http("POST /api/profiles/:username/follow", async (request
   if (user === undefined) return notFound("profile");
   if (user.id === me.id) return invalid("you cannot follow yourself");
   await ctx.tables.follows.put({ follower: me.id, followee: user.id, at: Date.now() });
-  return Response.json({ profile: { username: user.username, bio: user.bio, image: user.image, following: true } });
+  return Response.json({
+    profile: { username: user.username, bio: user.bio, image: user.image, following: true },
+  });
 });
 
 /** DELETE /api/profiles/:username/follow → the profile, not following. */
@@ -28,5 +30,7 @@ export const unfollow = http("DELETE /api/profiles/:username/follow", async (req
   const user = await userByName(ctx, ctx.params.username);
   if (user === undefined) return notFound("profile");
   await ctx.tables.follows.delete({ follower: me.id, followee: user.id });
-  return Response.json({ profile: { username: user.username, bio: user.bio, image: user.image, following: false } });
+  return Response.json({
+    profile: { username: user.username, bio: user.bio, image: user.image, following: false },
+  });
 });

@@ -31,13 +31,23 @@ export const register = http("POST /api/users", async (request, ctx) => {
   };
   try {
     await ctx.tables.transact([
-      { put: { table: "usernames", item: { key: user.username.toLowerCase(), userId: user.id }, ifNotExists: true } },
-      { put: { table: "emails", item: { key: user.email.toLowerCase(), userId: user.id }, ifNotExists: true } },
+      {
+        put: {
+          table: "usernames",
+          item: { key: user.username.toLowerCase(), userId: user.id },
+          ifNotExists: true,
+        },
+      },
+      {
+        put: { table: "emails", item: { key: user.email.toLowerCase(), userId: user.id }, ifNotExists: true },
+      },
       { put: { table: "users", item: { ...user }, ifNotExists: true } },
     ]);
   } catch (error) {
     if (isCairnError(error) && error.code === "condition_failed") {
-      return invalid(error.details?.operation === 0 ? "username has already been taken" : "email has already been taken");
+      return invalid(
+        error.details?.operation === 0 ? "username has already been taken" : "email has already been taken",
+      );
     }
     throw error;
   }
@@ -57,7 +67,8 @@ export const login = http("POST /api/users/login", async (request, ctx) => {
   const user = claim === undefined ? undefined : await ctx.tables.users.get({ id: claim.userId });
   // Hash even for an unknown email, so the answer takes as long either way.
   const hash = user?.passwordHash ?? (await decoyHash());
-  if (!(await verifyPassword(password, hash)) || user === undefined) return errors(401, "email or password is invalid");
+  if (!(await verifyPassword(password, hash)) || user === undefined)
+    return errors(401, "email or password is invalid");
   const { token } = await ctx.sessions.create(user.id);
   return Response.json(userView(user, token));
 });
@@ -116,7 +127,8 @@ export const updateUser = http("PUT /api/user", async (request, ctx) => {
   try {
     await ctx.tables.transact(ops);
   } catch (error) {
-    if (isCairnError(error) && error.code === "condition_failed") return invalid("username or email has already been taken");
+    if (isCairnError(error) && error.code === "condition_failed")
+      return invalid("username or email has already been taken");
     throw error;
   }
   let token = session.token;

@@ -4,3 +4,4 @@ import "./cache.js";
 import "./sessions.js";
 import "./tables.js";
 import "./queues.js";
+import "./workflows.js";

@@ -51,7 +51,11 @@ export function createSessionsClient(spec: SessionsSpec, call: HostCall): Sessio
     throw new CairnError("invalid_argument", "verify takes a Request or a token string");
   };
 
-  const session = <Data extends SessionData>(row: Row, claims: { exp: number }, token: string): Session<Data> => ({
+  const session = <Data extends SessionData>(
+    row: Row,
+    claims: { exp: number },
+    token: string,
+  ): Session<Data> => ({
     id: row.id,
     subject: row.subject,
     data: row.data as Data,
@@ -62,22 +66,52 @@ export function createSessionsClient(spec: SessionsSpec, call: HostCall): Sessio
 
   const claimArgs = (claims: TokenClaims) => [claims.sid, claims.sub, claims.exp, claims.iat, claims.nbf];
 
-  async function verify<Data extends SessionData>(source: TokenSource, options?: VerifyOptions) {
-    const token = tokenOf(source);
-    if (token === undefined) {
-      if (options?.optional === true) return undefined;
-      throw sessionError("token_missing");
+  const check = <Data extends SessionData>(claims: TokenClaims, token: string) =>
+    call("sessions.check", claimArgs(claims)).then((json) =>
+      session<Data>(JSON.parse(json as string) as Row, claims, token),
+    );
+
+  /** Not async: a token seen before costs one host call and no other promise (this is every request's path). */
+  function verify<Data extends SessionData>(source: TokenSource, options?: VerifyOptions) {
+    let token: string | undefined;
+    try {
+      token = tokenOf(source);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const claims = await verifier.verify(token);
-    const json = (await call("sessions.check", claimArgs(claims))) as string;
-    return session<Data>(JSON.parse(json) as Row, claims, token);
+    if (token === undefined) {
+      return options?.optional === true
+        ? Promise.resolve(undefined)
+        : Promise.reject(sessionError("token_missing"));
+    }
+    const known = verifier.known(token);
+    if (known !== undefined) return check<Data>(known, token);
+    const verified = token;
+    return verifier.verify(verified).then((claims) => check<Data>(claims, verified));
   }
 
   return {
-    async create<Data extends SessionData>(subject: string, data?: Data, options?: { ttl?: number | string }) {
+    async create<Data extends SessionData>(
+      subject: string,
+      data?: Data,
+      options?: { ttl?: number | string },
+    ) {
       const ttlMs = options?.ttl === undefined ? undefined : parseDuration(options.ttl, "ttl");
-      const args = ttlMs === undefined ? [subject, data ?? {}] : [subject, data ?? {}, ttlMs];
-      const { token, row, exp } = (await call("sessions.create", args)) as { token: string; row: Row; exp: number };
+      // As JSON text, so nothing that postMessage could fail to clone crosses the thread boundary.
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(data ?? {});
+      } catch {
+        json = undefined;
+      }
+      if (typeof json !== "string")
+        throw new CairnError("invalid_argument", "session data is a plain JSON object");
+      const args = ttlMs === undefined ? [subject, json] : [subject, json, ttlMs];
+      const { token, row, exp } = (await call("sessions.create", args)) as {
+        token: string;
+        row: Row;
+        exp: number;
+      };
       return { token, session: session<Data>(row, { exp }, token) } satisfies CreatedSession<Data>;
     },
 
@@ -94,7 +128,11 @@ export function createSessionsClient(spec: SessionsSpec, call: HostCall): Sessio
         exp: number;
       };
       const next = result.token ?? token;
-      return { renewed: result.renewed, token: next, session: session<Data>(result.row, result, next) } satisfies RenewedSession<Data>;
+      return {
+        renewed: result.renewed,
+        token: next,
+        session: session<Data>(result.row, result, next),
+      } satisfies RenewedSession<Data>;
     },
 
     revoke: (sessionId) => call("sessions.revoke", [sessionId]) as Promise<boolean>,
@@ -102,15 +140,13 @@ export function createSessionsClient(spec: SessionsSpec, call: HostCall): Sessio
 
     async list<Data extends SessionData>(subject: string) {
       const rows = (await call("sessions.list", [subject])) as Row[];
-      return rows.map(
-        (row): SessionInfo<Data> => ({
-          id: row.id,
-          subject: row.subject,
-          data: row.data as Data,
-          createdAt: row.createdAt,
-          expiresAt: row.expiresAt * 1000,
-        }),
-      );
+      return rows.map((row): SessionInfo<Data> => ({
+        id: row.id,
+        subject: row.subject,
+        data: row.data as Data,
+        createdAt: row.createdAt,
+        expiresAt: row.expiresAt * 1000,
+      }));
     },
 
     tokenFrom: (request) => tokenFromRequest(request, spec.cookieName),

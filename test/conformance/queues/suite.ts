@@ -46,7 +46,9 @@ class ScriptedConsumers implements TriggerInvoker {
           ? d.input.messages.map((m) => JSON.parse(m.body) as unknown)
           : d.input.kind === "event"
             ? [JSON.parse(d.input.event.payload) as unknown]
-            : [d.input.tick],
+            : d.input.kind === "schedule"
+              ? [d.input.tick]
+              : [],
       );
   }
 }

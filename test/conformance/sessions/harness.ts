@@ -38,8 +38,15 @@ const caller = { app: "conformance", functionName: "suite", invocation: 1, insta
  * real instance-side client over the real dispatch; arguments and answers are structured-cloned
  * and errors serialized, as across the thread boundary.
  */
-export async function openNode(store: Store, clock: ManualClock, options: NodeOptions = {}): Promise<SessionsNode> {
-  const storeProvider: ServiceProvider = { name: "store", open: () => Promise.resolve({ api: store, operations: {} }) };
+export async function openNode(
+  store: Store,
+  clock: ManualClock,
+  options: NodeOptions = {},
+): Promise<SessionsNode> {
+  const storeProvider: ServiceProvider = {
+    name: "store",
+    open: () => Promise.resolve({ api: store, operations: {} }),
+  };
   const app = {
     name: "conformance",
     dir: "/nonexistent",

@@ -30,7 +30,12 @@ export function sessionsConformance(name: string, open: () => Promise<StoreFixtu
         const { header, payload } = decode(token);
         expect(header).toMatchObject({ alg: "EdDSA", typ: "JWT" });
         expect(header.kid).toBe(node.host.ring.publicKeys()[0]!.kid);
-        expect(payload).toMatchObject({ sid: session.id, sub: "user-1", iss: "cairn:conformance", aud: "conformance" });
+        expect(payload).toMatchObject({
+          sid: session.id,
+          sub: "user-1",
+          iss: "cairn:conformance",
+          aud: "conformance",
+        });
         expect(payload.exp).toBe((payload.iat as number) + 7 * 86_400);
         expect(payload.nbf).toBe(payload.iat);
 
@@ -44,7 +49,9 @@ export function sessionsConformance(name: string, open: () => Promise<StoreFixtu
       it("reads the token from a Token or Bearer header, or the session cookie", async () => {
         const { token, session } = await node.sessions.create("u");
         const viaToken = new Request("http://x/", { headers: { authorization: `Token ${token}` } });
-        const viaCookie = new Request("http://x/", { headers: { cookie: `a=b; __Host-session=${token}; c=d` } });
+        const viaCookie = new Request("http://x/", {
+          headers: { cookie: `a=b; __Host-session=${token}; c=d` },
+        });
         expect((await node.sessions.verify(viaToken)).id).toBe(session.id);
         expect((await node.sessions.verify(viaCookie)).id).toBe(session.id);
         expect(node.sessions.tokenFrom(viaCookie)).toBe(token);
@@ -73,7 +80,9 @@ export function sessionsConformance(name: string, open: () => Promise<StoreFixtu
 
       it("checks subjects, data and ttl", async () => {
         expect((await failure(node.sessions.create(""))).code).toBe("invalid_argument");
-        expect((await failure(node.sessions.create("u", { big: "x".repeat(17 * 1024) }))).code).toBe("invalid_argument");
+        expect((await failure(node.sessions.create("u", { big: "x".repeat(17 * 1024) }))).code).toBe(
+          "invalid_argument",
+        );
         expect((await failure(node.sessions.create("u", {}, { ttl: "8d" }))).code).toBe("invalid_argument");
         expect((await failure(node.sessions.revoke(""))).code).toBe("invalid_argument");
       });
@@ -102,7 +111,8 @@ export function sessionsConformance(name: string, open: () => Promise<StoreFixtu
         expect(listed[0]!.expiresAt).toBe(ann[2]!.session.expiresAt);
 
         expect(await node.sessions.revokeAll("ann")).toBe(3);
-        for (const { token } of ann) expect((await failure(node.sessions.verify(token))).code).toBe("session_revoked");
+        for (const { token } of ann)
+          expect((await failure(node.sessions.verify(token))).code).toBe("session_revoked");
         expect((await node.sessions.verify(bob.token)).subject).toBe("bob");
         expect(await node.sessions.list("ann")).toEqual([]);
         expect(await node.sessions.revokeAll("ann")).toBe(0);
@@ -155,7 +165,12 @@ export function sessionsConformance(name: string, open: () => Promise<StoreFixtu
         expect(newKid).not.toBe(oldKid);
         // The client was made before the rotation: it fetches the new key when it meets its kid.
         expect((await node.sessions.verify(fresh.token)).id).toBe(fresh.session.id);
-        expect(node.host.jwks().keys.map((key) => (key as { kid: string }).kid).sort()).toEqual([oldKid, newKid].sort());
+        expect(
+          node.host
+            .jwks()
+            .keys.map((key) => (key as { kid: string }).kid)
+            .sort(),
+        ).toEqual([oldKid, newKid].sort());
         expect(node.spec.keys).toHaveLength(2);
 
         const again = await node.sessions.create("u", {}, { ttl: "1h" });
@@ -199,7 +214,9 @@ export function sessionsConformance(name: string, open: () => Promise<StoreFixtu
       });
 
       it("supports ES256", async () => {
-        const es = await openNode(fixture.store, clock, { config: { algorithm: "ES256", issuer: "es", audience: "es" } });
+        const es = await openNode(fixture.store, clock, {
+          config: { algorithm: "ES256", issuer: "es", audience: "es" },
+        });
         others.push(es);
         await es.host.ring.rotateNow();
         const { token } = await es.sessions.create("u");
@@ -209,7 +226,9 @@ export function sessionsConformance(name: string, open: () => Promise<StoreFixtu
 
       it("stores private keys encrypted under CAIRN_SECRET, and starts a new key when the secret changes", async () => {
         await node.close();
-        node = await openNode(fixture.store, clock, { env: { CAIRN_SECRET: "first secret, long and random" } });
+        node = await openNode(fixture.store, clock, {
+          env: { CAIRN_SECRET: "first secret, long and random" },
+        });
         await node.host.ring.rotateNow();
         const { token } = await node.sessions.create("u");
         const kid = decode(token).header.kid as string;
@@ -229,14 +248,20 @@ export function sessionsConformance(name: string, open: () => Promise<StoreFixtu
       it("round-trips a value and rejects any change", () => {
         const cart = node.sessions.state<{ items: string[] }>("cart");
         const cookie = cart.cookie({ items: ["a1", "b2"] });
-        expect(cookie).toMatch(/^__Host-cart=s1\.[^;]+; Path=\/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax$/);
+        expect(cookie).toMatch(
+          /^__Host-cart=s1\.[^;]+; Path=\/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax$/,
+        );
         const value = cookie.slice("__Host-cart=".length, cookie.indexOf(";"));
         const request = (v: string) => new Request("http://x/", { headers: { cookie: `__Host-cart=${v}` } });
         expect(cart.read(request(value))).toEqual({ items: ["a1", "b2"] });
         const [v, body, mac] = value.split(".");
         const forged = Buffer.from(JSON.stringify({ e: 9e9, v: { items: ["free"] } })).toString("base64url");
-        expect(() => cart.read(request(`${v}.${forged}.${mac}`))).toThrow(expect.objectContaining({ code: "state_invalid" }));
-        expect(() => cart.read(request(`${v}.${body}.${mac!.slice(0, -2)}AA`))).toThrow(expect.objectContaining({ code: "state_invalid" }));
+        expect(() => cart.read(request(`${v}.${forged}.${mac}`))).toThrow(
+          expect.objectContaining({ code: "state_invalid" }),
+        );
+        expect(() => cart.read(request(`${v}.${body}.${mac!.slice(0, -2)}AA`))).toThrow(
+          expect.objectContaining({ code: "state_invalid" }),
+        );
         // Another state's value does not pass for this one.
         const prefs = node.sessions.state<unknown>("prefs");
         expect(() => prefs.open(value)).toThrow(expect.objectContaining({ code: "state_invalid" }));

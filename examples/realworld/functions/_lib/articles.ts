@@ -16,27 +16,42 @@ export interface ArticleQuery {
  * favorites, the tag's taggings, or all articles), with counts kept beside them. A query with
  * several filters reads the most selective index and checks the others on each article.
  */
-export async function listArticles(ctx: Context, query: ArticleQuery): Promise<{ articles: Array<Stored<Article>>; count: number }> {
+export async function listArticles(
+  ctx: Context,
+  query: ArticleQuery,
+): Promise<{ articles: Array<Stored<Article>>; count: number }> {
   const none = { articles: [], count: 0 };
   const author = query.author === undefined ? undefined : await userByName(ctx, query.author);
   const fan = query.favorited === undefined ? undefined : await userByName(ctx, query.favorited);
-  if ((query.author !== undefined && author === undefined) || (query.favorited !== undefined && fan === undefined)) return none;
+  if (
+    (query.author !== undefined && author === undefined) ||
+    (query.favorited !== undefined && fan === undefined)
+  )
+    return none;
 
   let source: AsyncGenerator<Stored<Article>>;
   let count: number | undefined;
   const filters = [query.author, query.favorited, query.tag].filter((f) => f !== undefined).length;
   if (author !== undefined) {
-    source = each((cursor, limit) => ctx.tables.articles.query(author.id, { index: "byAuthor", order: "desc", cursor, limit }));
+    source = each((cursor, limit) =>
+      ctx.tables.articles.query(author.id, { index: "byAuthor", order: "desc", cursor, limit }),
+    );
     count = author.articlesCount;
   } else if (fan !== undefined) {
-    source = bySlugs(ctx, (cursor, limit) => ctx.tables.favorites.query(fan.id, { index: "byUser", order: "desc", cursor, limit }));
+    source = bySlugs(ctx, (cursor, limit) =>
+      ctx.tables.favorites.query(fan.id, { index: "byUser", order: "desc", cursor, limit }),
+    );
     count = fan.favoritesCount;
   } else if (query.tag !== undefined) {
     const tag = query.tag;
-    source = bySlugs(ctx, (cursor, limit) => ctx.tables.taggings.query(tag, { index: "latest", order: "desc", cursor, limit }));
+    source = bySlugs(ctx, (cursor, limit) =>
+      ctx.tables.taggings.query(tag, { index: "latest", order: "desc", cursor, limit }),
+    );
     count = (await ctx.tables.tags.get({ tag }))?.count ?? 0;
   } else {
-    source = each((cursor, limit) => ctx.tables.articles.query("all", { index: "latest", order: "desc", cursor, limit }));
+    source = each((cursor, limit) =>
+      ctx.tables.articles.query("all", { index: "latest", order: "desc", cursor, limit }),
+    );
     count = (await ctx.tables.counters.get({ name: "articles" }))?.value ?? 0;
   }
   if (filters > 1) count = undefined;
@@ -44,7 +59,11 @@ export async function listArticles(ctx: Context, query: ArticleQuery): Promise<{
   const matches = async (article: Article) => {
     if (author !== undefined && article.authorId !== author.id) return false;
     if (query.tag !== undefined && !article.tagList.includes(query.tag)) return false;
-    if (fan !== undefined && (await ctx.tables.favorites.get({ userId: fan.id, slug: article.slug })) === undefined) return false;
+    if (
+      fan !== undefined &&
+      (await ctx.tables.favorites.get({ userId: fan.id, slug: article.slug })) === undefined
+    )
+      return false;
     return true;
   };
   const articles: Array<Stored<Article>> = [];
@@ -88,12 +107,19 @@ export async function feed(ctx: Context, userId: string, limit: number, offset: 
   const perAuthor = await Promise.all(
     follows.map(async ({ followee }) => {
       const [articles, user] = await Promise.all([
-        first((cursor, size) => ctx.tables.articles.query(followee, { index: "byAuthor", order: "desc", cursor, limit: size }), offset + limit),
+        first(
+          (cursor, size) =>
+            ctx.tables.articles.query(followee, { index: "byAuthor", order: "desc", cursor, limit: size }),
+          offset + limit,
+        ),
         ctx.tables.users.get({ id: followee }),
       ]);
       return { articles, count: user?.articlesCount ?? 0 };
     }),
   );
   const merged = perAuthor.flatMap((entry) => entry.articles).sort((a, b) => b.createdAt - a.createdAt);
-  return { articles: merged.slice(offset, offset + limit), count: perAuthor.reduce((sum, entry) => sum + entry.count, 0) };
+  return {
+    articles: merged.slice(offset, offset + limit),
+    count: perAuthor.reduce((sum, entry) => sum + entry.count, 0),
+  };
 }

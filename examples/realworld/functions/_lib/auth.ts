@@ -26,7 +26,8 @@ export async function optionalUser(request: Request, ctx: Context): Promise<View
 async function userOf(session: Session, ctx: Context): Promise<User> {
   const user = await ctx.tables.users.get({ id: session.subject });
   // A session whose user is gone is over.
-  if (user === undefined) throw new CairnError("session_revoked", "the session has ended: sign in again", { status: 401 });
+  if (user === undefined)
+    throw new CairnError("session_revoked", "the session has ended: sign in again", { status: 401 });
   return user;
 }
 

@@ -18,7 +18,10 @@ export async function readJson(request: Request): Promise<Record<string, unknown
 }
 
 /** `body[key]` when it is an object (Conduit wraps every payload: `{ "user": { ... } }`). */
-export async function readWrapped(request: Request, key: string): Promise<Record<string, unknown> | undefined> {
+export async function readWrapped(
+  request: Request,
+  key: string,
+): Promise<Record<string, unknown> | undefined> {
   const body = await readJson(request);
   const inner = body?.[key];
   return isObject(inner) ? inner : undefined;
@@ -46,7 +49,8 @@ export function pageParams(url: URL): { limit: number; offset: number } | undefi
   const offset = url.searchParams.get("offset");
   const l = limit === null || limit === "" ? 20 : Number(limit);
   const o = offset === null || offset === "" ? 0 : Number(offset);
-  if (!Number.isInteger(l) || l < 1 || l > 100 || !Number.isInteger(o) || o < 0 || o > 10_000) return undefined;
+  if (!Number.isInteger(l) || l < 1 || l > 100 || !Number.isInteger(o) || o < 0 || o > 10_000)
+    return undefined;
   return { limit: l, offset: o };
 }
 

@@ -36,14 +36,21 @@ export class Views {
     if (this.viewer === undefined || this.viewer === id) return Promise.resolve(false);
     let follows = this.follows.get(id);
     if (follows === undefined) {
-      follows = this.ctx.tables.follows.get({ follower: this.viewer, followee: id }).then((found) => found !== undefined);
+      follows = this.ctx.tables.follows
+        .get({ follower: this.viewer, followee: id })
+        .then((found) => found !== undefined);
       this.follows.set(id, follows);
     }
     return follows;
   }
 
   async profile(user: User): Promise<ProfileView> {
-    return { username: user.username, bio: user.bio, image: user.image, following: await this.following(user.id) };
+    return {
+      username: user.username,
+      bio: user.bio,
+      image: user.image,
+      following: await this.following(user.id),
+    };
   }
 
   async profileOf(id: string): Promise<ProfileView> {
@@ -59,7 +66,10 @@ export class Views {
 
   /** An article as Conduit shows it; lists leave out the body. */
   async article(article: Article, withBody = true) {
-    const [author, favorited] = await Promise.all([this.profileOf(article.authorId), this.favorited(article.slug)]);
+    const [author, favorited] = await Promise.all([
+      this.profileOf(article.authorId),
+      this.favorited(article.slug),
+    ]);
     return {
       slug: article.slug,
       title: article.title,

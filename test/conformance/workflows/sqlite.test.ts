@@ -1,0 +1,5 @@
+import { workflowsConformance } from "./suite.js";
+
+workflowsConformance("SQLite", () =>
+  Promise.resolve({ env: { CAIRN_DATABASE_URL: "" }, close: () => Promise.resolve() }),
+);
