@@ -25,6 +25,7 @@ export type {
   StepOptions,
   StepRecord,
   StepTable,
+  StepTables,
   WorkflowContext,
   WorkflowRun,
   WorkflowStatus,

@@ -1,13 +1,25 @@
 // The limit for state operations on one machine: a node:http handler calling better-sqlite3
 // directly, in the same durability mode Cairn uses (WAL, synchronous=FULL: each write is fsync'd).
 import { createServer } from "node:http";
-import { mkdtempSync } from "node:fs";
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 
 const port = Number(process.argv[2]);
-const db = new Database(join(mkdtempSync(join(tmpdir(), "direct-sqlite-")), "bench.db"));
+const dir = mkdtempSync(join(tmpdir(), "direct-sqlite-"));
+const db = new Database(join(dir, "bench.db"));
+// The cache and blob scenarios' direct counterparts: a Map, and files written atomically with fsync.
+const cache = new Map();
+const blob = Buffer.alloc(64 * 1024, 120);
+function putBlob(id) {
+  const temp = join(dir, `${id}.tmp`);
+  const fd = openSync(temp, "w");
+  writeSync(fd, blob);
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(temp, join(dir, `${id}.blob`));
+}
 db.pragma("journal_mode = WAL");
 db.pragma("synchronous = FULL");
 db.exec("CREATE TABLE kv (id TEXT PRIMARY KEY, data TEXT NOT NULL)");
@@ -44,6 +56,28 @@ createServer((req, res) => {
     const rows = feed.all(Number(id));
     res.writeHead(200, { "content-type": "application/json" });
     res.end(`[${rows.map((row) => row.data).join(",")}]`);
+  } else if (op === "cache-get") {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(cache.get(id) ?? "null");
+  } else if (op === "cache-set") {
+    cache.set(id, JSON.stringify({ value: "x".repeat(100), at: Date.now() }));
+    res.writeHead(204);
+    res.end();
+  } else if (op === "blob-put") {
+    putBlob(id);
+    res.writeHead(204);
+    res.end();
+  } else if (op === "blob-get") {
+    let bytes;
+    try {
+      bytes = readFileSync(join(dir, `${id}.blob`));
+    } catch {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    res.end(bytes);
   } else {
     res.writeHead(404);
     res.end();

@@ -20,7 +20,16 @@ const scenarios = {
   put: { method: "POST", path: "/put/k[<id>]" },
   getput: { method: "POST", path: "/getput/k[<id>]" },
   query20: { method: "GET", path: "/query/3" },
+  cache_get: { method: "GET", path: "/cache-get/c[<id>]" },
+  cache_set: { method: "POST", path: "/cache-set/c[<id>]" },
+  blob_put: { method: "POST", path: "/blob-put/b[<id>]" },
+  blob_get: { method: "GET", path: "/blob-get/b1" },
 };
+
+async function seedBlob(url) {
+  const response = await fetch(`${url}/blob-put/b1`, { method: "POST" });
+  await response.arrayBuffer();
+}
 
 async function seed(url) {
   for (let p = 0; p < 10; p++) {
@@ -62,6 +71,7 @@ export async function run() {
     });
   }
   await seed(`http://127.0.0.1:${sides.cairn.port}`);
+  for (const side of Object.values(sides)) await seedBlob(`http://127.0.0.1:${side.port}`);
   const results = {};
   const ratios = {};
   const rounds = {};

@@ -17,7 +17,8 @@
  * - Values, rate-limit counters and locks are three key spaces (in Redis, three key prefixes).
  * - An expired entry is never returned, whatever its physical state.
  * - Fencing tokens come from one counter per cache that only grows (INCR of one key), so they
- *   strictly increase across acquisitions of a lock, even after it expired or was evicted.
+ *   strictly increase across acquisitions of a lock, even after it expired or was evicted. (The
+ *   Redis driver restarts a counter that Redis lost from the clock, in ms × 1,000.)
  */
 import type { Clock } from "../shared/clock.js";
 import type { CacheLock, RateLimitResult } from "./types.js";

@@ -15,13 +15,13 @@ export const cacheProvider: ServiceProvider = {
   open: async ({ app, clock, env, logger }) => {
     const url = env.CAIRN_REDIS_URL;
     if (url) {
-      // Loaded only when wanted: the Redis client is a noticeable part of start-up time otherwise.
+      // Loaded only when wanted: the Redis client library is a noticeable part of start-up time.
       const [{ openRedisCache }, { appCachePrefix }] = await Promise.all([
         import("./redis/driver.js"),
         import("./redis/keys.js"),
       ]);
       const prefix = appCachePrefix(app.name, env);
-      const driver = openRedisCache({ url, prefix, clock, connection: { log: logger } });
+      const driver = await openRedisCache({ url, prefix, clock, connection: { log: logger } });
       // Bounded by the connect timeout; an unreachable Redis is logged and does not stop the app.
       await driver.connected();
       logger.debug({ redis: driver.connection.where, prefix }, "cache: Redis");

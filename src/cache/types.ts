@@ -79,7 +79,8 @@ export interface Cache {
 export interface CacheConfig {
   /**
    * Memory the embedded cache may use, by an estimate of bytes (default 64 MB, at least 4 MB).
-   * Beyond it the least recently used entries are evicted.
+   * Beyond it the least recently used entries are evicted. A cache on Redis (CAIRN_REDIS_URL)
+   * ignores it: Redis's maxmemory settings govern there.
    */
   maxBytes?: number;
 }

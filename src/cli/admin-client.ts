@@ -17,12 +17,14 @@ export async function adminRequest<T>(
   method: string,
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`${target.url}/_cairn${path}`, {
       method,
       headers: {
+        ...headers,
         ...(target.token !== undefined && { authorization: `Bearer ${target.token}` }),
         ...(body !== undefined && { "content-type": "application/json" }),
       },

@@ -2,6 +2,7 @@ import { isCairnError } from "../sdk/errors.js";
 import { CliError } from "./errors.js";
 import { queuesCommand } from "./queues.js";
 import { serve, serveUsage } from "./serve.js";
+import { workflowsCommand } from "./workflows.js";
 import { packageVersion as version } from "../runtime/package-root.js";
 
 const usage = `Usage: cairn <command> [options]
@@ -10,6 +11,7 @@ Commands:
   start [dir]   serve the app (or the folder of apps) in dir
   dev [dir]     serve and reload on every change
   queues ...    inspect queues and the dead-letter queue of a running node
+  workflows ... list, inspect, start, signal and cancel workflow runs of a running node
 
 Run "cairn <command> --help" for a command's options.
 ${serveUsage}`;
@@ -23,6 +25,8 @@ async function main(argv: string[]): Promise<void> {
       return serve(rest, true);
     case "queues":
       return queuesCommand(rest);
+    case "workflows":
+      return workflowsCommand(rest);
     case "--version":
     case "-v":
       process.stdout.write(`${version()}\n`);

@@ -9,5 +9,13 @@ import type { ServiceProvider } from "./services.js";
 
 /** The platform services every app gets, in the order they are opened (later ones may use earlier ones). */
 export function defaultProviders(): ServiceProvider[] {
-  return [storeProvider, tablesProvider, queuesProvider, workflowsProvider, sessionsProvider, cacheProvider, blobsProvider];
+  return [
+    storeProvider,
+    tablesProvider,
+    queuesProvider,
+    workflowsProvider,
+    sessionsProvider,
+    cacheProvider,
+    blobsProvider,
+  ];
 }

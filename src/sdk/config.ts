@@ -36,7 +36,7 @@ export interface AppConfig {
 }
 
 /** Declare a table and the type of its items (the type only flows into ctx.tables). */
-export function table<T extends Item>(definition: TableDefinition<T>): TypedTableDefinition<T> {
+export function table<T extends object>(definition: TableDefinition<T>): TypedTableDefinition<T> {
   return definition;
 }
 

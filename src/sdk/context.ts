@@ -34,7 +34,10 @@ export interface Context<Params = Record<string, string>> {
   /** Durable workflows: start runs, read their state, signal and cancel them. */
   readonly workflows: WorkflowsClient;
   /** The app's queues: `ctx.queues.emails.send(message, { delay, idempotencyKey })`. */
-  readonly queues: QueuesOf<NonNullable<RegisteredConfig["queues"]>>;
+  readonly queues: QueuesOf<
+    // A registered config without `queues` has none (indexing it would not compile).
+    RegisteredConfig extends { queues?: infer Queues } ? NonNullable<Queues> : never
+  >;
   /** The app's tables, typed from cairn.config.ts once it is registered (see Register). */
   readonly tables: TablesOf<NonNullable<RegisteredConfig["tables"]>>;
   /** The app's cache (get/set with ttl, increment, rate limits, locks); never the only copy of anything. */

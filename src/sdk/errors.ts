@@ -135,6 +135,15 @@ const statusByCode: Record<string, number> = {
   backend_unavailable: 503,
   cache_full: 503,
   function_timeout: 504,
+  workflow_ended: 409,
+  workflow_cancelled: 409,
+  workflow_nondeterministic: 500,
+  workflow_stale: 409,
+  child_failed: 500,
+  signal_timeout: 504,
+  step_timeout: 504,
+  unsafe_schema_change: 500,
+  route_conflict: 500,
 };
 
 export function statusForCode(code: string): number {

@@ -69,11 +69,13 @@ function checkHandler(name: string, handler: unknown): void {
   if (typeof handler !== "function") throw new TypeError(`${name}: the handler must be a function`);
 }
 
+/** `site` is made by the `on.*` method the app called, so that the app's line is its caller. */
 function event<T>(
   topic: string,
   filter: KeyFilter,
   handler: EventHandler<T>,
   options: EventOptions,
+  site: Error,
 ): EventDeclaration {
   const { retry, rest } = split(options);
   return {
@@ -84,7 +86,7 @@ function event<T>(
     retry,
     handler: handler as EventHandler,
     options: rest,
-    site: new Error("declared here"),
+    site,
   };
 }
 
@@ -133,6 +135,7 @@ export const on = {
       filterOf({ ...(prefix !== undefined && { prefix }), ...(suffix !== undefined && { suffix }) }),
       handler,
       rest,
+      new Error("declared here"),
     );
   },
   /** A blob was written (also through a presigned URL); `filter` is a key prefix or { prefix, suffix }. */
@@ -142,7 +145,7 @@ export const on = {
     options: EventOptions = {},
   ): EventDeclaration {
     checkHandler("on.blobCreated", handler);
-    return event("blob.created", filterOf(filter), handler, options);
+    return event("blob.created", filterOf(filter), handler, options, new Error("declared here"));
   },
   /** A blob was deleted. */
   blobDeleted(
@@ -151,7 +154,7 @@ export const on = {
     options: EventOptions = {},
   ): EventDeclaration {
     checkHandler("on.blobDeleted", handler);
-    return event("blob.deleted", filterOf(filter), handler, options);
+    return event("blob.deleted", filterOf(filter), handler, options, new Error("declared here"));
   },
   /** Every committed write of a table declared with `changeEvents: true`. */
   tableChange<T = Record<string, unknown>>(
@@ -160,7 +163,7 @@ export const on = {
     options: EventOptions = {},
   ): EventDeclaration {
     checkHandler(`on.tableChange("${table}")`, handler);
-    return event(`table.${table}`, {}, handler as EventHandler, options);
+    return event(`table.${table}`, {}, handler as EventHandler, options, new Error("declared here"));
   },
   /** Messages sent to a queue declared in cairn.config.ts, in batches. */
   queue<T = unknown>(

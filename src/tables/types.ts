@@ -74,7 +74,7 @@ export interface Page<T> {
   cursor?: string;
 }
 
-export interface Table<T extends Item = Item> {
+export interface Table<T extends object = Item> {
   get(key: Partial<T>): Promise<Stored<T> | undefined>;
   put(item: T, conditions?: Conditions): Promise<Stored<T>>;
   update(key: Partial<T>, changes: UpdateChanges, conditions?: Conditions): Promise<Stored<T>>;
@@ -113,7 +113,7 @@ export interface TablesApi {
 }
 
 /** A table's declaration in cairn.config.ts. */
-export interface TableDefinition<T extends Item = Item> {
+export interface TableDefinition<T extends object = Item> {
   partitionKey: keyof T & string;
   sortKey?: keyof T & string;
   /** Secondary indexes by name: items lacking the index's partition key are left out of it. */
@@ -125,7 +125,7 @@ export interface TableDefinition<T extends Item = Item> {
 }
 
 /** Phantom carrier of a table's item type through the config: `table<User>({ partitionKey: "id" })`. */
-export interface TypedTableDefinition<T extends Item> extends TableDefinition<T> {
+export interface TypedTableDefinition<T extends object> extends TableDefinition<T> {
   readonly __item?: T;
 }
 

@@ -174,12 +174,19 @@ export class WorkflowEngine {
     return { id, started: true };
   }
 
-  /** Load a run for an activation and take its token; null when the run has ended. */
-  async activation(runId: string): Promise<Activation | null> {
+  /**
+   * Load a run for an activation and take its token; null when the run has ended, and then the
+   * activation's message (one queued while the run was still going) is removed with nothing to do.
+   */
+  async activation(runId: string, messageId?: string): Promise<Activation | null> {
     const now = this.clock.now();
     return this.store.transaction(async (tx) => {
       const run = await tx.get<RunRow>(`SELECT * FROM cairn_workflows WHERE id = ?${forUpdate(tx)}`, [runId]);
-      if (run === undefined || run.status !== "running") return null;
+      if (run === undefined || run.status !== "running") {
+        if (messageId !== undefined)
+          await tx.run("DELETE FROM cairn_messages WHERE id = ?", [Number(messageId)]);
+        return null;
+      }
       const token = Number(run.token) + 1;
       await tx.run("UPDATE cairn_workflows SET token = ? WHERE id = ?", [token, runId]);
       const steps = await tx.all<StepRow>(

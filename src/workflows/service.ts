@@ -56,7 +56,8 @@ export const workflowsProvider: ServiceProvider = {
       api: engine,
       operations: {
         // The instance side of activations.
-        activation: ([runId]) => engine.activation(String(runId)),
+        activation: ([runId, messageId]) =>
+          engine.activation(String(runId), typeof messageId === "string" ? messageId : undefined),
         journal: ([runId, token, records, state]) =>
           engine.journal(
             String(runId),

@@ -5,8 +5,9 @@
  * again, so it must be deterministic outside of steps (use wf.now() and wf.random(), not Date or
  * Math.random, and decide only on inputs and step results).
  */
+import type { RegisteredConfig } from "../sdk/register.js";
 import type { Duration } from "../shared/duration.js";
-import type { Conditions, Item, OutboxEvent, UpdateChanges } from "../tables/types.js";
+import type { Conditions, Item, OutboxEvent, TypedTableDefinition, UpdateChanges } from "../tables/types.js";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included (default 3). */
@@ -29,13 +30,22 @@ export interface StepOptions<T = unknown> {
 }
 
 /** Table writes of a step, committed in the same transaction as the step's checkpoint. */
-export interface StepTable {
-  put(item: Item, conditions?: Conditions): void;
-  update(key: Item, changes: UpdateChanges, conditions?: Conditions): void;
-  delete(key: Item, conditions?: Conditions): void;
+export interface StepTable<T extends object = Item> {
+  put(item: T, conditions?: Conditions): void;
+  update(key: Partial<T>, changes: UpdateChanges, conditions?: Conditions): void;
+  delete(key: Partial<T>, conditions?: Conditions): void;
   /** Fail the step (and write nothing) unless the condition holds at commit. */
-  check(key: Item, conditions: Conditions): void;
+  check(key: Partial<T>, conditions: Conditions): void;
 }
+
+/** A step's tables, typed from the registered config like ctx.tables (any name without one). */
+export type StepTables = RegisteredConfig extends { tables: infer Definitions extends object }
+  ? {
+      readonly [Name in keyof Definitions]: Definitions[Name] extends TypedTableDefinition<infer T>
+        ? StepTable<T>
+        : StepTable;
+    }
+  : Record<string, StepTable>;
 
 export interface StepContext {
   /** Stable for this step across retries and replays: pass it to outside services. */
@@ -45,7 +55,7 @@ export interface StepContext {
   /** Aborted when the step's timeout passes. */
   signal: AbortSignal;
   /** Writes that commit exactly once, together with the step's result. */
-  tables: Record<string, StepTable>;
+  tables: StepTables;
   /** Events appended to the outbox with the step's commit. */
   publish(event: OutboxEvent): void;
 }

@@ -40,7 +40,7 @@ describe("Redis cache driver: an unreachable Redis", () => {
   it("answers backend_unavailable quickly, without the URL's password, and never hangs", async () => {
     const port = await freePort();
     const log = recorder();
-    const driver = openRedisCache({
+    const driver = await openRedisCache({
       url: `redis://cairn:s3cret-pass@127.0.0.1:${port}`,
       prefix: run,
       clock: new ManualClock(),
@@ -74,17 +74,12 @@ describe("Redis cache driver: an unreachable Redis", () => {
     }
   });
 
-  it("refuses a URL that is not redis:// without echoing it", () => {
+  it("refuses a URL that is not redis:// without echoing it", async () => {
     const clock = new ManualClock();
     for (const bad of ["http://user:s3cret@host", "not a url s3cret"]) {
-      let error: unknown;
-      try {
-        openRedisCache({ url: bad, prefix: run, clock });
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toMatchObject({ code: "invalid_config" });
-      expect((error as Error).message).not.toContain("s3cret");
+      const error = await failure(openRedisCache({ url: bad, prefix: run, clock }));
+      expect(error.code).toBe("invalid_config");
+      expect(error.message).not.toContain("s3cret");
     }
   });
 });
@@ -154,7 +149,7 @@ if (url === undefined) {
     const open: RedisCacheDriver[] = [];
 
     afterAll(async () => {
-      const cleaner = openRedisCache({ url, prefix: run, clock: new ManualClock() });
+      const cleaner = await openRedisCache({ url, prefix: run, clock: new ManualClock() });
       await cleaner.connected();
       await deleteKeysWithPrefix(cleaner.connection.client, run);
       await cleaner.close();
@@ -165,7 +160,7 @@ if (url === undefined) {
       const proxy = new Proxy({ host: target.hostname, port: Number(target.port || 6379) }, await freePort());
       await proxy.open();
       const clock = new ManualClock();
-      const driver = openRedisCache({
+      const driver = await openRedisCache({
         url: `redis://127.0.0.1:${proxy.port}`,
         prefix: `${run}${name}:`,
         clock,

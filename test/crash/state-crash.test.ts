@@ -19,6 +19,20 @@ const app = {
       await ctx.tables.records.put({ id: ctx.params.id, value, sum }, { ifNotExists: true });
       return new Response(null, { status: 204 });
     });
+    export const putBlob = http("PUT /blobs/:key", async (req, ctx) => {
+      const sum = req.headers.get("x-sum") ?? "";
+      await ctx.blobs.put("crash/" + ctx.params.key, req.body ?? "", { metadata: { sum } });
+      return new Response(null, { status: 204 });
+    });
+    export const listBlobs = http("GET /blobs", async (req, ctx) => {
+      const cursor = new URL(req.url).searchParams.get("cursor") ?? undefined;
+      return Response.json(await ctx.blobs.list({ prefix: "crash/", limit: 1000, cursor }));
+    });
+    export const getBlob = http("GET /blobs/:key", async (_req, ctx) => {
+      const object = await ctx.blobs.get("crash/" + ctx.params.key);
+      if (!object) return new Response("missing", { status: 404 });
+      return new Response(object.body, { headers: { "x-sum": object.metadata.sum ?? "" } });
+    });
     export const all = http("GET /records", async (req, ctx) => {
       const cursor = new URL(req.url).searchParams.get("cursor") ?? undefined;
       return Response.json(await ctx.tables.records.scan({ limit: 1000, cursor }));
@@ -35,9 +49,11 @@ describe("crash safety of acknowledged writes", () => {
   });
   afterAll(() => removeApp(dir));
 
-  it("keeps every acknowledged table write across repeated SIGKILLs", async () => {
+  it("keeps every acknowledged table and blob write across repeated SIGKILLs, and shows no partial blob", async () => {
     const acknowledged = new Map<string, string>();
+    const blobs = new Map<string, string>();
     let next = 0;
+    let nextBlob = 0;
     for (let cycle = 0; cycle < 8; cycle++) {
       const cli = await startCli(["start", dir]);
       // Writers run until the connection dies under them.
@@ -58,8 +74,27 @@ describe("crash safety of acknowledged writes", () => {
           }
         }
       };
-      const writers = Array.from({ length: 16 }, writer);
-      await sleep(150 + Math.floor(Math.random() * 350));
+      const blobWriter = async () => {
+        while (alive) {
+          const key = `b${nextBlob++}`;
+          // Large enough that a kill often lands in the middle of writing one.
+          const body = Buffer.alloc(64 * 1024 + (nextBlob % 7) * 10_000, key);
+          const sum = createHash("sha256").update(body).digest("hex");
+          try {
+            const response = await fetch(`${cli.url}/blobs/${key}`, {
+              method: "PUT",
+              body,
+              headers: { "x-sum": sum },
+            });
+            if (response.status === 204) blobs.set(key, sum);
+            else if (response.status >= 500) break;
+          } catch {
+            break; // the kill cut the connection
+          }
+        }
+      };
+      const writers = [...Array.from({ length: 12 }, writer), ...Array.from({ length: 4 }, blobWriter)];
+      await sleep(300 + Math.floor(Math.random() * 500));
       cli.child.kill("SIGKILL");
       alive = false;
       await Promise.all(writers);
@@ -82,11 +117,33 @@ describe("crash safety of acknowledged writes", () => {
           expect(seen.get(id)?.value, `acknowledged ${id} after cycle ${cycle}`).toBe(value);
         }
         for (const item of seen.values()) expect(digest(item.value)).toBe(item.sum);
+
+        // Every listed blob is whole (its bytes match the hash stored with it), and every
+        // acknowledged one is listed.
+        const listed = new Set<string>();
+        let blobCursor: string | undefined;
+        do {
+          const response = await fetch(`${check.url}/blobs${blobCursor ? `?cursor=${blobCursor}` : ""}`);
+          const page = (await response.json()) as { objects: Array<{ key: string }>; cursor?: string };
+          for (const object of page.objects) listed.add(object.key.slice("crash/".length));
+          blobCursor = page.cursor;
+        } while (blobCursor !== undefined);
+        for (const key of blobs.keys())
+          expect(listed.has(key), `acknowledged blob ${key} after cycle ${cycle}`).toBe(true);
+        for (const key of listed) {
+          const response = await fetch(`${check.url}/blobs/${key}`);
+          const bytes = Buffer.from(await response.arrayBuffer());
+          expect(createHash("sha256").update(bytes).digest("hex"), `blob ${key} is whole`).toBe(
+            response.headers.get("x-sum"),
+          );
+          if (blobs.has(key)) expect(response.headers.get("x-sum")).toBe(blobs.get(key));
+        }
       } finally {
         check.child.kill("SIGTERM");
         await check.exited;
       }
     }
     expect(acknowledged.size).toBeGreaterThan(200);
+    expect(blobs.size).toBeGreaterThan(8);
   }, 120_000);
 });

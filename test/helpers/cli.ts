@@ -11,9 +11,10 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-/** Run `cairn <args>` and wait until its banner says where it serves. */
+/** Run `cairn <args>` and wait until its banner says where it serves (a free port unless args name one). */
 export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliProcess> {
-  const child = spawn(process.execPath, [cliPath, ...args, "--port", "0", "--log-format", "json"], {
+  const port = args.includes("--port") || args.includes("-p") ? [] : ["--port", "0"];
+  const child = spawn(process.execPath, [cliPath, ...args, ...port, "--log-format", "json"], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

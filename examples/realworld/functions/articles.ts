@@ -181,19 +181,17 @@ async function removeFavorites(ctx: Context, slug: string): Promise<void> {
   }
   for (let i = 0; i < favorites.length; i += 50) {
     await ctx.tables.transact(
-      favorites
-        .slice(i, i + 50)
-        .flatMap((favorite): TransactionOp[] => [
-          { delete: { table: "favorites", key: { userId: favorite.userId, slug } } },
-          {
-            update: {
-              table: "users",
-              key: { id: favorite.userId },
-              changes: { increment: { favoritesCount: -1 } },
-              ifExists: true,
-            },
+      favorites.slice(i, i + 50).flatMap((favorite): TransactionOp[] => [
+        { delete: { table: "favorites", key: { userId: favorite.userId, slug } } },
+        {
+          update: {
+            table: "users",
+            key: { id: favorite.userId },
+            changes: { increment: { favoritesCount: -1 } },
+            ifExists: true,
           },
-        ]),
+        },
+      ]),
     );
   }
 }

@@ -1,9 +1,20 @@
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import { CairnError } from "../../sdk/errors.js";
 import { cacheScripts, type CacheScripts } from "./scripts.js";
 import { maskRedisUrl } from "./url.js";
 
 export type ScriptedRedis = Redis & CacheScripts;
+
+let redisClass: Promise<typeof Redis> | undefined;
+
+/**
+ * The client library, loaded on first use: it takes a noticeable part of start-up time, and a node
+ * without CAIRN_REDIS_URL never needs it (bundled into dist/cli.js, a static import would load it
+ * at every start).
+ */
+export function loadIoredis(): Promise<typeof Redis> {
+  return (redisClass ??= import("ioredis").then((library) => library.Redis));
+}
 
 /** Where the connection reports that Redis went away and came back (a pino logger fits). */
 export interface ConnectionLog {
@@ -46,7 +57,8 @@ export class RedisConnection {
   private reported = false;
   private log: ConnectionLog | undefined;
 
-  constructor(url: string, options: RedisConnectionOptions = {}) {
+  /** `RedisClient` is what loadIoredis() gave. */
+  constructor(RedisClient: typeof Redis, url: string, options: RedisConnectionOptions = {}) {
     this.where = maskRedisUrl(url);
     this.log = options.log;
     const maxDelay = options.maxRetryDelayMs ?? 1000;
@@ -63,7 +75,7 @@ export class RedisConnection {
       scripts: cacheScripts,
     };
     this.started = new Promise((resolve) => (this.markStarted = resolve));
-    this.client = new Redis(url, settings) as ScriptedRedis;
+    this.client = new RedisClient(url, settings) as ScriptedRedis;
     this.client.on("ready", () => {
       this.problem = "the connection closed";
       this.settle();
@@ -92,22 +104,19 @@ export class RedisConnection {
   unavailable(error: unknown): CairnError {
     if (error instanceof CairnError) return error;
     const cause = error instanceof Error ? error : new Error(String(error));
+    const where = `the cache's Redis (${this.where})`;
     if (cause.name === "ReplyError") {
-      // Redis answered, with an error: transient states are retryable, anything else is a bug.
-      if (/^(OOM|BUSY|LOADING|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/.test(cause.message)) {
-        return new CairnError(
-          "backend_unavailable",
-          `the cache's Redis (${this.where}) refused the command: ${cause.message}`,
-          { retryable: true, cause },
-        );
+      // Redis answered, with an error: a full Redis and transient states are retryable; anything
+      // else is a bug.
+      if (cause.message.startsWith("OOM")) {
+        const message = `${where} is full (maxmemory with noeviction, or nothing evictable): ${cause.message}`;
+        return new CairnError("cache_full", message, { retryable: true, cause });
       }
-      return new CairnError(
-        "internal_error",
-        `the cache's Redis (${this.where}) answered: ${cause.message}`,
-        {
-          cause,
-        },
-      );
+      if (/^(BUSY|LOADING|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/.test(cause.message)) {
+        const message = `${where} refused the command: ${cause.message}`;
+        return new CairnError("backend_unavailable", message, { retryable: true, cause });
+      }
+      return new CairnError("internal_error", `${where} answered: ${cause.message}`, { cause });
     }
     let reason: string;
     if (cause.name === "MaxRetriesPerRequestError") {
@@ -117,14 +126,8 @@ export class RedisConnection {
     } else {
       reason = cause.message;
     }
-    return new CairnError(
-      "backend_unavailable",
-      `the cache's Redis (${this.where}) is unavailable: ${reason}`,
-      {
-        retryable: true,
-        cause,
-      },
-    );
+    const message = `${where} is unavailable: ${reason}`;
+    return new CairnError("backend_unavailable", message, { retryable: true, cause });
   }
 
   /** Closes the connection: politely when it is up, at once otherwise. */

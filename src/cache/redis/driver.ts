@@ -23,8 +23,9 @@ export interface RedisCacheOptions extends CacheDriverOptions {
 export const expiryGraceMs = 1000;
 
 /** A cache in Redis, over this process's shared connection to `url`. */
-export function openRedisCache(options: RedisCacheOptions): RedisCacheDriver {
-  const { connection, release } = acquireRedisConnection(checkRedisUrl(options.url), options.connection);
+export async function openRedisCache(options: RedisCacheOptions): Promise<RedisCacheDriver> {
+  const url = checkRedisUrl(options.url);
+  const { connection, release } = await acquireRedisConnection(url, options.connection);
   return new RedisCacheDriver(connection, release, options.prefix, options.clock);
 }
 

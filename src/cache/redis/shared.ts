@@ -1,4 +1,4 @@
-import { RedisConnection, type RedisConnectionOptions } from "./connection.js";
+import { loadIoredis, RedisConnection, type RedisConnectionOptions } from "./connection.js";
 
 interface Shared {
   connection: RedisConnection;
@@ -12,15 +12,17 @@ const open = new Map<string, Shared>();
  * process: one TCP connection per node and URL, whose commands are pipelined. It closes when its
  * last user releases it. The first user's log hears about outages.
  */
-export function acquireRedisConnection(
+export async function acquireRedisConnection(
   url: string,
   options: RedisConnectionOptions = {},
-): { connection: RedisConnection; release: () => Promise<void> } {
+): Promise<{ connection: RedisConnection; release: () => Promise<void> }> {
+  const RedisClient = await loadIoredis();
+  // From here on synchronous: two acquisitions of one URL cannot both create a connection.
   const { log: _log, ...settings } = options;
   const id = `${url}\n${JSON.stringify(settings)}`;
   let shared = open.get(id);
   if (shared === undefined) {
-    shared = { connection: new RedisConnection(url, options), users: 0 };
+    shared = { connection: new RedisConnection(RedisClient, url, options), users: 0 };
     open.set(id, shared);
   }
   shared.users++;

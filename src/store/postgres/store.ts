@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import { CairnError } from "../../sdk/errors.js";
 import "../all-migrations.js";
 import { allMigrations } from "../migrations.js";
@@ -15,12 +15,14 @@ export interface PostgresOptions {
 }
 
 /** int8 as JavaScript numbers: versions and times stay below 2^53. */
-const types = {
-  getTypeParser(id: number, format?: string): (value: string) => unknown {
-    if (id === 20) return (value: string) => Number(value);
-    return pg.types.getTypeParser(id, format as "text") as (value: string) => unknown;
-  },
-};
+function int8AsNumber(driver: typeof pg) {
+  return {
+    getTypeParser(id: number, format?: string): (value: string) => unknown {
+      if (id === 20) return (value: string) => Number(value);
+      return driver.types.getTypeParser(id, format as "text") as (value: string) => unknown;
+    },
+  };
+}
 
 /**
  * The scale-out store: one PostgreSQL schema per app, a bounded connection pool, one database
@@ -44,10 +46,12 @@ export class PostgresStore implements Store {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
       throw new CairnError("invalid_config", `"${options.schema}" is not a usable PostgreSQL schema name`);
     }
-    const pool = new pg.Pool({
+    // Loaded only when PostgreSQL is used: the embedded default starts without it.
+    const { default: driver } = await import("pg");
+    const pool = new driver.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
-      types,
+      types: int8AsNumber(driver),
       options: `-c search_path=${options.schema}`,
       connectionTimeoutMillis: 5000,
     });

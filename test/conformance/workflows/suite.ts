@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventsHost } from "../../../src/events/service.js";
 import { ManualClock } from "../../../src/shared/clock.js";
+import type { Store } from "../../../src/store/types.js";
 import type { WorkflowEngine } from "../../../src/workflows/runs.js";
 import type { WorkflowRun } from "../../../src/workflows/types.js";
 import { eventually, getJson, makeApp, removeApp, startNode, type TestNode } from "../../helpers/app.js";
@@ -103,6 +104,11 @@ const app = {
       });
       await wf.sleep("1m");
       return "ok";
+    });
+
+    export const slowAfterSignal = workflow("slow-after-signal", async (_input, wf) => {
+      await wf.waitForSignal("go");
+      return wf.step("slow", () => new Promise((resolve) => setTimeout(() => resolve("done"), 300)));
     });
 
     export const shifty = workflow("shifty", async (_input, wf, ctx) => {
@@ -334,6 +340,21 @@ export function workflowsConformance(name: string, open: () => Promise<WorkflowB
       expect(page.items).toHaveLength(1);
       const next = await engine().list({ limit: 1, cursor: page.cursor });
       expect(next.items[0]!.id).not.toBe(page.items[0]!.id);
+    });
+
+    it("leaves no activation behind once a run has ended, even one a late signal queued", async () => {
+      const { id } = await start("slow-after-signal");
+      await until(id, (r) => r.waitingFor === "signal:go");
+      await engine().signal(id, "go", 1);
+      // A second signal while the woken activation runs its slow step queues one more activation.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await engine().signal(id, "go", 2);
+      expect((await ended(id)).output).toBe("done");
+      const store = t.node.deployment.apps[0]!.services.api<Store>("store")!;
+      await eventually(async () => {
+        const left = await store.read.all("SELECT id FROM cairn_messages WHERE key = ?", [id]);
+        return left.length === 0 ? true : undefined;
+      }, 5000);
     });
 
     it("serves the HTTP contract", async () => {

@@ -29,3 +29,26 @@ export const seed = http("POST /seed/:p/:n", async (_req, ctx) => {
   await ctx.tables.feed.put({ p, n, text: "y".repeat(80) });
   return new Response(null, { status: 204 });
 });
+
+export const cacheGet = http("GET /cache-get/:id", async (_req, ctx) => {
+  const value = await ctx.cache.get(ctx.params.id);
+  return Response.json(value ?? null);
+});
+
+export const cacheSet = http("POST /cache-set/:id", async (_req, ctx) => {
+  await ctx.cache.set(ctx.params.id, { value: "x".repeat(100), at: Date.now() }, { ttl: "5m" });
+  return new Response(null, { status: 204 });
+});
+
+const blob = new Uint8Array(64 * 1024).fill(120);
+
+export const blobPut = http("POST /blob-put/:id", async (_req, ctx) => {
+  await ctx.blobs.put(`bench/${ctx.params.id}`, blob, { contentType: "application/octet-stream" });
+  return new Response(null, { status: 204 });
+});
+
+export const blobGet = http("GET /blob-get/:id", async (_req, ctx) => {
+  const object = await ctx.blobs.get(`bench/${ctx.params.id}`);
+  if (!object) return new Response("missing", { status: 404 });
+  return new Response(object.body, { headers: { "content-type": object.contentType } });
+});
