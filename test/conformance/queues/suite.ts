@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { DeadLetters } from "../../../src/events/dead-letters.js";
 import {
@@ -124,6 +124,17 @@ export function queuesConformance(name: string, open: () => Promise<StoreFixture
       );
     });
     afterAll(async () => fixture.close());
+    /** Every dispatcher a test made: stopped after it, so none keeps claiming in the next test. */
+    const made: Dispatcher[] = [];
+    const node = (id: string, invoker: TriggerInvoker) => {
+      const dispatcher = new Dispatcher(fixture.store, clock, allConsumers, invoker, id, quiet);
+      made.push(dispatcher);
+      return dispatcher;
+    };
+    afterEach(async () => {
+      await Promise.all(made.splice(0).map((dispatcher) => dispatcher.stop(0)));
+    });
+
     beforeEach(async () => {
       await fixture.store.transaction(async (tx) => {
         await tx.run("DELETE FROM cairn_messages");
@@ -132,7 +143,7 @@ export function queuesConformance(name: string, open: () => Promise<StoreFixture
         await tx.run("DELETE FROM cairn_schedules");
       });
       consumers = new ScriptedConsumers();
-      dispatcher = new Dispatcher(fixture.store, clock, allConsumers, consumers, "node-a", quiet);
+      dispatcher = node("node-a", consumers);
       queues = new Queues(fixture.store, clock, queueDefs, () => {});
       deadLetters = new DeadLetters(fixture.store, clock, () => {});
     });
@@ -277,7 +288,7 @@ export function queuesConformance(name: string, open: () => Promise<StoreFixture
       await settle(dispatcher);
       expect(consumers.deliveries).toHaveLength(1);
       const other = new ScriptedConsumers();
-      const nodeB = new Dispatcher(fixture.store, clock, allConsumers, other, "node-b", quiet);
+      const nodeB = node("node-b", other);
       await settle(nodeB);
       expect(other.deliveries).toHaveLength(0);
       clock.advance(30_001);
@@ -289,7 +300,7 @@ export function queuesConformance(name: string, open: () => Promise<StoreFixture
 
     it("shares work between two nodes without delivering a message twice", async () => {
       const b = new ScriptedConsumers();
-      const nodeB = new Dispatcher(fixture.store, clock, allConsumers, b, "node-b", quiet);
+      const nodeB = node("node-b", b);
       for (let i = 0; i < 60; i++) await queues.send("jobs", { i });
       // Both nodes keep pumping until every message is gone (a loaded machine may need many passes).
       for (let pass = 0; pass < 50; pass++) {
@@ -317,7 +328,7 @@ export function queuesConformance(name: string, open: () => Promise<StoreFixture
       expect(row?.lease_owner).toBeNull();
       expect(Number(row?.available_at)).toBeLessThanOrEqual(clock.now());
       const other = new ScriptedConsumers();
-      await settle(new Dispatcher(fixture.store, clock, allConsumers, other, "node-b", quiet));
+      await settle(node("node-b", other));
       expect(other.bodies("worker")).toEqual([{ handback: true }]);
     });
 
