@@ -158,7 +158,11 @@ export class KeyRing {
     await this.load();
     const due = (s: Signer | undefined) => s === undefined || s.rotateAt <= this.clock.now();
     if (due(this.signer) || this.unusable) {
-      await this.rotate(await this.state());
+      // Read the ring's state again: another node may have rotated since our load, and a second
+      // rotation on top of its fresh key would give two nodes two different new keys.
+      const state = await this.state();
+      if (state === undefined || state.rotateAt <= this.clock.now() || this.unusable)
+        await this.rotate(state);
       await this.load();
     }
     if (this.signer === undefined) throw new Error("sessions: no usable signing key after rotation");

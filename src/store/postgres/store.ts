@@ -39,8 +39,15 @@ export class PostgresStore implements Store {
     pool: pg.Pool,
   ) {
     this.pool = pool;
-    this.read = executor((text, values) => this.pool.query(text, values));
+    this.qualify = qualifier(options.schema);
+    this.read = executor((text, values) => this.pool.query(this.qualify(text), values));
   }
+
+  /**
+   * Table names are qualified with the app's schema in every statement rather than set through
+   * search_path on the connection, so the store works behind PgBouncer in transaction pooling mode.
+   */
+  private readonly qualify: (sql: string) => string;
 
   static async open(options: PostgresOptions): Promise<PostgresStore> {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) {
@@ -52,8 +59,9 @@ export class PostgresStore implements Store {
       connectionString: options.url,
       max: options.poolSize ?? 10,
       types: int8AsNumber(driver),
-      options: `-c search_path=${options.schema}`,
-      connectionTimeoutMillis: 5000,
+      // Fail fast while the database is unreachable; the pool reconnects by itself when it is back.
+      connectionTimeoutMillis: 2000,
+      query_timeout: 30_000,
     });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on("error", () => {});
@@ -80,7 +88,7 @@ export class PostgresStore implements Store {
       await client.query("BEGIN");
       const tx = executor((text, values) => {
         if (done) throw new Error("a store transaction was used after it ended");
-        return client.query(text, values);
+        return client.query(this.qualify(text), values);
       });
       const value = await work(tx);
       await client.query("COMMIT");
@@ -112,6 +120,7 @@ export class PostgresStore implements Store {
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.options.schema}`);
       await client.query("BEGIN");
+      await client.query(`SET LOCAL search_path TO ${this.options.schema}`);
       // Nodes starting together take turns; the first applies, the others find it done.
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`cairn:${this.options.schema}`]);
       await client.query(
@@ -141,6 +150,20 @@ export class PostgresStore implements Store {
 }
 
 type Query = (text: string, values: unknown[]) => Promise<pg.QueryResult>;
+
+/** Qualify every cairn_* table (and sequence) name with the schema; cached per statement. */
+function qualifier(schema: string): (sql: string) => string {
+  const cache = new Map<string, string>();
+  return (sql) => {
+    let out = cache.get(sql);
+    if (out === undefined) {
+      out = sql.replace(/\bcairn_[a-z0-9_]+/g, (name) => `${schema}.${name}`);
+      if (cache.size > 2000) cache.clear();
+      cache.set(sql, out);
+    }
+    return out;
+  };
+}
 
 function executor(query: Query): SqlExecutor {
   const run = async (sql: string, params: readonly SqlValue[]) => {
