@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { ServiceProvider } from "../host/services.js";
 import { PostgresStore, mask } from "./postgres/store.js";
 import { SqliteStore } from "./sqlite/store.js";
+import { timedStore } from "../telemetry/timed-store.js";
 import type { Store } from "./types.js";
 
 /** The PostgreSQL schema of an app: CAIRN_DATABASE_SCHEMA for a single app, else cairn_<app>. */
@@ -40,7 +41,7 @@ async function release(id: string): Promise<void> {
  */
 export const storeProvider: ServiceProvider = {
   name: "store",
-  async open({ app, env, logger }) {
+  async open({ app, env, logger, telemetry }) {
     const url = env.CAIRN_DATABASE_URL;
     let id: string;
     let create: () => Promise<Store>;
@@ -57,6 +58,8 @@ export const storeProvider: ServiceProvider = {
       logger.debug({ file }, "store: SQLite");
     }
     const store = await acquire(id, create);
-    return { api: store, operations: {}, close: () => release(id) };
+    // Timed for cairn_store_duration_seconds; the shared store itself stays unwrapped.
+    const api = telemetry === undefined ? store : timedStore(store, telemetry, app.name);
+    return { api, operations: {}, close: () => release(id) };
   },
 };

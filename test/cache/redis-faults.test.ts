@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { openRedisCache, type RedisCacheDriver } from "../../src/cache/redis/driver.js";
 import { deleteKeysWithPrefix } from "../../src/cache/redis/keys.js";
@@ -7,18 +6,10 @@ import type { ConnectionLog } from "../../src/cache/redis/connection.js";
 import { ManualClock } from "../../src/shared/clock.js";
 import { failure, cacheOver } from "../conformance/cache/harness.js";
 import { eventually, sleep } from "../helpers/app.js";
+import { freePort, TcpProxy as Proxy } from "../helpers/proxy.js";
 
 const url = process.env.CAIRN_TEST_REDIS_URL;
 const run = `cairn-test-${randomBytes(6).toString("hex")}:`;
-
-/** A port nothing listens on (taken from the OS, then let go). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Log lines a connection wrote. */
 function recorder(): ConnectionLog & { lines: string[] } {
@@ -83,61 +74,6 @@ describe("Redis cache driver: an unreachable Redis", () => {
     }
   });
 });
-
-/**
- * A TCP proxy to the real Redis that the test can cut (close every connection and stop listening,
- * as when Redis goes down), stall (accept and swallow, as a hung server or a lost network) and
- * restore, without touching the shared Redis server itself.
- */
-class Proxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  private stalled = false;
-
-  constructor(
-    private readonly target: { host: string; port: number },
-    readonly port: number,
-  ) {}
-
-  async open(): Promise<void> {
-    this.stalled = false;
-    const server = createServer((client) => {
-      this.sockets.add(client);
-      client.on("close", () => this.sockets.delete(client));
-      client.on("error", () => client.destroy());
-      if (this.stalled) return; // accepted, never answered
-      const upstream = connect(this.target);
-      this.sockets.add(upstream);
-      upstream.on("close", () => {
-        this.sockets.delete(upstream);
-        client.destroy();
-      });
-      upstream.on("error", () => upstream.destroy());
-      client.on("close", () => upstream.destroy());
-      client.on("data", (chunk) => {
-        if (!this.stalled) upstream.write(chunk);
-      });
-      upstream.on("data", (chunk) => {
-        if (!this.stalled) client.write(chunk);
-      });
-    });
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
-  }
-
-  /** Redis gone: connections drop and new ones are refused. */
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  /** Redis hung: connections stay open but nothing comes back. */
-  stall(): void {
-    this.stalled = true;
-  }
-}
 
 if (url === undefined) {
   describe.skip("Redis cache driver: losing and regaining Redis (set CAIRN_TEST_REDIS_URL or run npm test with Redis up)", () => {

@@ -61,7 +61,9 @@ export class PostgresStore implements Store {
       types: int8AsNumber(driver),
       // Fail fast while the database is unreachable; the pool reconnects by itself when it is back.
       connectionTimeoutMillis: 2000,
-      query_timeout: 30_000,
+      // A database that stops answering (a hung server, a lost network) fails requests after this
+      // long instead of leaving them hanging; Cairn's statements are short.
+      query_timeout: 5000,
     });
     // An idle client that loses its server must not crash the process; the next query reconnects.
     pool.on("error", () => {});
@@ -84,6 +86,7 @@ export class PostgresStore implements Store {
       throw unavailable(error, mask(this.options.url));
     }
     let done = false;
+    let broken = false;
     try {
       await client.query("BEGIN");
       const tx = executor((text, values) => {
@@ -96,11 +99,13 @@ export class PostgresStore implements Store {
       return value;
     } catch (error) {
       done = true;
-      await client.query("ROLLBACK").catch(() => {});
-      if (isConnectionError(error)) throw unavailable(error, mask(this.options.url));
+      broken = isConnectionError(error);
+      if (!broken) await client.query("ROLLBACK").catch(() => {});
+      if (broken) throw unavailable(error, mask(this.options.url));
       throw error;
     } finally {
-      client.release();
+      // A connection that failed is dropped rather than handed to the next transaction.
+      client.release(broken);
     }
   }
 
@@ -215,7 +220,9 @@ function isConnectionError(error: unknown): boolean {
   const message = (error as Error).message ?? "";
   return (
     (code !== undefined && connectionCodes.has(code)) ||
-    /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(message)
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout/i.test(
+      message,
+    )
   );
 }
 
