@@ -1,4 +1,5 @@
 import type { HostLogger } from "../log/logger.js";
+import { throttledWarn } from "../log/throttle.js";
 import type { SerializedError } from "../sdk/errors.js";
 import type { Clock } from "../shared/clock.js";
 import type { TriggerInput, TriggerResult } from "../shared/protocol.js";
@@ -68,6 +69,7 @@ export class Dispatcher {
   private stopped = false;
   private readonly completions = new Set<Promise<void>>();
   private deliveries = 0;
+  private readonly pollWarning: ReturnType<typeof throttledWarn>;
 
   constructor(
     private readonly store: Store,
@@ -78,6 +80,7 @@ export class Dispatcher {
     private readonly logger: HostLogger,
   ) {
     this.states = consumers.map((consumer) => ({ consumer, inflight: 0, stalledUntil: 0 }));
+    this.pollWarning = throttledWarn(logger);
   }
 
   start(): void {
@@ -114,7 +117,7 @@ export class Dispatcher {
         }
       } while (this.again && !this.stopped);
     } catch (error) {
-      this.logger.warn({ err: error }, "dispatcher: looking for due messages failed; retrying shortly");
+      this.pollWarning({ err: error }, "dispatcher: looking for due messages failed; retrying shortly");
     } finally {
       this.running = false;
     }

@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import type { HostLogger } from "../log/logger.js";
+import { throttledWarn } from "../log/throttle.js";
 import { CairnError } from "../sdk/errors.js";
 import type { Clock } from "../shared/clock.js";
 import type { Store } from "../store/types.js";
@@ -27,6 +28,7 @@ export class Scheduler {
   private readonly armed: Armed[];
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly warning: ReturnType<typeof throttledWarn>;
 
   constructor(
     private readonly store: Store,
@@ -36,6 +38,7 @@ export class Scheduler {
     private readonly logger: HostLogger,
   ) {
     this.armed = specs.map((spec) => ({ spec, cron: compile(spec) }));
+    this.warning = throttledWarn(logger);
   }
 
   /** Make sure every schedule has its row; a changed expression starts from the next tick. */
@@ -116,7 +119,7 @@ export class Scheduler {
     const delay = Math.max(0, Math.min(60_000, wake - this.clock.now()));
     this.timer = setTimeout(() => {
       this.poll().catch((error: unknown) => {
-        this.logger.warn({ err: error }, "scheduler: checking schedules failed; retrying in a second");
+        this.warning({ err: error }, "scheduler: checking schedules failed; retrying in a second");
         this.arm(this.clock.now() + 1000);
       });
     }, delay);
