@@ -11,6 +11,8 @@ export class Invocation {
   finished = false;
   background = 0;
   failure: unknown = undefined;
+  /** The invocation span's W3C traceparent while the host exports traces: outgoing fetches carry it. */
+  traceparent: string | undefined = undefined;
   private failHandler: ((error: unknown) => void) | undefined;
 
   constructor(

@@ -20,6 +20,7 @@ import type {
 import { Batcher, unbatch } from "../shared/batcher.js";
 import { decodeRequest, encodeResponse } from "../shared/wire.js";
 import { captureConsole } from "./console.js";
+import { propagateTraceContext } from "./trace-context.js";
 import { createContextFactory, fetchContext } from "./context.js";
 import { current, emitLate, Invocation, setLateLogSink } from "./invocation.js";
 import { createRequest, withUrl } from "./request.js";
@@ -28,6 +29,7 @@ import {
   callHost,
   connectHostCalls,
   connectStreams,
+  handBack,
   onReply,
   onStreamMessage,
   releaseInvocation,
@@ -50,6 +52,7 @@ connectStreams((message, transfer) => outbox.push(message, transfer));
 process.setSourceMapsEnabled(true);
 installLightResponse();
 captureConsole();
+propagateTraceContext();
 
 // A function must not end the instance for everyone else sharing it.
 process.exit = (code?: number) => {
@@ -161,7 +164,10 @@ function entryFor(declaration: Declaration, message: LoadMessage, services: Reco
   if (declaration.kind !== "mount") {
     trigger = declaration;
     return () => {
-      throw new CairnError("internal_error", `${message.functionName} is a ${declaration.kind} function, not an HTTP one`);
+      throw new CairnError(
+        "internal_error",
+        `${message.functionName} is a ${declaration.kind} function, not an HTTP one`,
+      );
     };
   }
   const { fetch, prefix, stripPrefix } = declaration;
@@ -184,6 +190,7 @@ function strip(url: string, prefix: string): string {
 /** An event, a queue batch or a schedule tick for a trigger function. */
 function onTrigger(message: TriggerInvokeMessage): void {
   const invocation = new Invocation(message.i, message.r, "");
+  if (message.tp !== undefined) invocation.traceparent = message.tp;
   open.set(message.i, invocation);
   invocation.onEscape((error) => fail(invocation, error));
   if (trigger === undefined || makeContext === undefined) {
@@ -216,6 +223,7 @@ function finishTrigger(invocation: Invocation, result: TriggerResult): void {
 
 function onHttp(message: HttpInvokeMessage): void {
   const invocation = new Invocation(message.i, message.r, message.u);
+  if (message.tp !== undefined) invocation.traceparent = message.tp;
   open.set(message.i, invocation);
   invocation.onEscape((error) => fail(invocation, error));
   if (invoke === undefined || makeContext === undefined) {
@@ -275,6 +283,12 @@ function respond(invocation: Invocation, response: unknown): void {
     } else {
       post({ t: "res", i: invocation.id, s: head.status, h: head.headers, b: body ?? undefined, l, bg });
     }
+    if (bg === undefined) closeInvocation(invocation);
+    return;
+  }
+  const hostStream = handBack(head.stream);
+  if (hostStream !== undefined) {
+    post({ t: "res", i: invocation.id, s: head.status, h: head.headers, hs: hostStream, l, bg });
     if (bg === undefined) closeInvocation(invocation);
     return;
   }

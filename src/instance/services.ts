@@ -28,6 +28,16 @@ export function onStreamMessage(message: StreamMessage): void {
   channel?.handle(message);
 }
 
+/**
+ * If `stream` is a host stream nothing has been read of, the id the host knows it by: the host can
+ * then send it on itself (a blob body returned as the response never crosses into the instance).
+ */
+export function handBack(stream: ReadableStream<Uint8Array>): number | undefined {
+  const id = channel?.untouched(stream);
+  if (id !== undefined) channel!.forget(id);
+  return id;
+}
+
 /** An invocation is over: streams it received and never finished reading are closed. */
 export function releaseInvocation(id: number): void {
   channel?.release(`i${id}`);

@@ -120,5 +120,12 @@ async function activate(
   };
   const replay = new Replay(activation, host);
   const outcome = await replay.run(declaration.handler, ctx);
-  await callHost("workflows.finish", [runId, token, input.messageId, outcome, replay.stateJson()]);
+  await callHost("workflows.finish", [
+    runId,
+    token,
+    input.messageId,
+    outcome,
+    replay.stateJson(),
+    replay.takePending(),
+  ]);
 }

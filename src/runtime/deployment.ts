@@ -4,7 +4,12 @@ import type { Redactor } from "../log/redact.js";
 import type { AppServices } from "../host/services.js";
 import type { LogRecord, TriggerInput } from "../shared/protocol.js";
 import type { TriggerOutcome } from "../events/dispatcher.js";
-import { TriggerJob } from "./trigger-job.js";
+import type { FunctionMeter } from "../telemetry/function-meter.js";
+import type { RecentLog } from "../telemetry/recent.js";
+import { ServiceCallMeter, type Traced } from "../telemetry/service-calls.js";
+import { Telemetry } from "../telemetry/telemetry.js";
+import { SpanKind, type Span } from "../telemetry/tracing.js";
+import { TriggerJob, triggerTarget } from "./trigger-job.js";
 import type { FunctionSpec, LoadedApp } from "./app.js";
 import type { Instance } from "./instance.js";
 import { FunctionPool } from "./pool.js";
@@ -16,6 +21,8 @@ export interface RouteTarget {
   app: LoadedApp;
   /** Logger bound to the app and function. */
   log: HostLogger;
+  /** The function's counters, durations and recent invocations. */
+  meter: FunctionMeter;
 }
 
 export interface DeployedApp {
@@ -38,11 +45,14 @@ export class Deployment {
     readonly apps: DeployedApp[],
     factory: WorkerFactory,
     private readonly logger: HostLogger,
+    private readonly telemetry: Telemetry = new Telemetry(),
   ) {
     for (const deployed of apps) {
       const { app, services, redactor } = deployed;
+      const calls = new ServiceCallMeter(telemetry, app.name);
       for (const spec of app.functions) {
         const fnLogger = logger.child({ app: app.name, fn: spec.name });
+        const workflow = spec.trigger?.kind === "workflow" ? spec.trigger.workflow : undefined;
         const pool = new FunctionPool(
           spec.name,
           spec.settings,
@@ -57,19 +67,28 @@ export class Deployment {
             services: services.specs,
           },
           {
-            call: (instance: Instance, message) =>
-              services.call(message.s, message.a, {
+            call: (instance: Instance, message) => {
+              const caller = {
                 app: app.name,
                 functionName: spec.name,
                 invocation: message.i,
                 instanceId: instance.id,
-              }),
-            logs: (_instance, records) => writeFunctionLogs(fnLogger, redactor, records),
+              };
+              const sink = instance.pending.get(message.i)?.sink as Traced | undefined;
+              return calls.observe(message.s, message.a, sink?.span, workflow, () =>
+                services.call(message.s, message.a, caller),
+              );
+            },
+            logs: (_instance, records) =>
+              writeFunctionLogs(fnLogger, redactor, records, (entry) =>
+                telemetry.recent.log({ ...entry, app: app.name, function: spec.name }),
+              ),
             problem: (message, error) => fnLogger.error({ code: error?.code }, redactor.text(message)),
           },
         );
         this.pools.push(pool);
-        this.targets.push({ spec, pool, app, log: fnLogger });
+        const meter = telemetry.meter(app.name, spec.name, spec.kind);
+        this.targets.push({ spec, pool, app, log: fnLogger, meter });
       }
     }
     this.router = new Router(
@@ -104,9 +123,26 @@ export class Deployment {
         error: { code: "not_found", message: `no function ${functionName} in app ${app}` },
       });
     }
-    const job = new TriggerJob(requestId, input, target.log);
+    const job = new TriggerJob(requestId, input, target.log, target.meter, this.triggerSpan(target, input));
     target.pool.dispatch(job);
     return job.outcome;
+  }
+
+  /** The span of a delivery, while tracing: a workflow's activations join the trace of the run's start. */
+  private triggerSpan(target: RouteTarget, input: TriggerInput): Span | undefined {
+    const tracer = this.telemetry.tracer;
+    if (tracer === undefined) return undefined;
+    const attributes = { "cairn.app": target.app.name, "cairn.function": target.spec.name, "cairn.trigger": input.kind };
+    if (input.kind !== "workflow") {
+      return tracer.start(`${input.kind} ${triggerTarget(input)}`, { kind: SpanKind.consumer, attributes });
+    }
+    const name = `workflow ${target.spec.trigger?.kind === "workflow" ? target.spec.trigger.workflow : target.spec.name}`;
+    // A run's first activation is delivered from inside the service call that started it.
+    const starting = input.activation === undefined ? undefined : this.telemetry.activeSpan.getStore();
+    const parent = starting ?? this.telemetry.runTrace(input.runId);
+    const span = tracer.start(name, { parent, attributes: { ...attributes, "cairn.run_id": input.runId } });
+    if (span !== undefined) this.telemetry.rememberRun(input.runId, parent ?? span);
+    return span;
   }
 
   get busy(): number {
@@ -132,10 +168,23 @@ export class Deployment {
   }
 }
 
-function writeFunctionLogs(logger: HostLogger, redactor: Redactor, records: LogRecord[]): void {
+function writeFunctionLogs(
+  logger: HostLogger,
+  redactor: Redactor,
+  records: LogRecord[],
+  keep: (entry: Omit<RecentLog, "app" | "function">) => void,
+): void {
   for (const record of records) {
     const fields = redactor.fields(record.fields);
     const line = record.req === undefined ? { ...fields } : { ...fields, req: record.req };
-    logger[record.level](line, redactor.text(record.msg));
+    const msg = redactor.text(record.msg);
+    logger[record.level](line, msg);
+    keep({
+      req: record.req,
+      level: record.level,
+      msg,
+      time: record.time,
+      ...(fields !== undefined && Object.keys(fields).length > 0 && { fields }),
+    });
   }
 }

@@ -5,11 +5,13 @@ import { StreamChannel } from "../shared/stream-channel.js";
 import type {
   CallMessage,
   HostToInstance,
+  HttpInvokeMessage,
   InstanceToHost,
   LoadMessage,
   LogRecord,
   ResponseMessage,
   TriggerInput,
+  TriggerInvokeMessage,
   TriggerResult,
 } from "../shared/protocol.js";
 import { decodeResponse, encodeRequest } from "../shared/wire.js";
@@ -101,12 +103,14 @@ export class Instance {
   }
 
   /** Deliver an event, a queue batch or a schedule tick to a trigger function. */
-  invokeTrigger(requestId: string, input: TriggerInput, sink: InvocationSink): void {
+  invokeTrigger(requestId: string, input: TriggerInput, sink: InvocationSink, traceparent?: string): void {
     const i = this.nextInvocation++;
     this.pending.set(i, { sink, started: performance.now(), streaming: false });
     this.active++;
     this.served++;
-    this.outbox.push({ t: "trigger", i, r: requestId, d: input });
+    const message: TriggerInvokeMessage = { t: "trigger", i, r: requestId, d: input };
+    if (traceparent !== undefined) message.tp = traceparent;
+    this.outbox.push(message);
   }
 
   invokeHttp(
@@ -117,19 +121,20 @@ export class Instance {
     body: Uint8Array | undefined,
     params: Record<string, string>,
     sink: InvocationSink,
+    traceparent?: string,
   ): void {
     const i = this.nextInvocation++;
     this.pending.set(i, { sink, started: performance.now(), streaming: false });
     this.active++;
     this.served++;
-    if (body === undefined) {
+    if (body === undefined && traceparent === undefined) {
       const text = encodeRequest(i, requestId, method, url, headers, params);
       if (text !== undefined) {
         this.outbox.push(text);
         return;
       }
     }
-    const message: HostToInstance = {
+    const message: HttpInvokeMessage = {
       t: "http",
       i,
       r: requestId,
@@ -139,6 +144,7 @@ export class Instance {
       b: body,
       p: params,
     };
+    if (traceparent !== undefined) message.tp = traceparent;
     this.outbox.push(message, body?.buffer as ArrayBuffer | undefined);
   }
 
@@ -173,7 +179,16 @@ export class Instance {
         if (message.bg) this.background++;
         if (pending === undefined) return;
         this.finishActive();
-        if (message.st) {
+        if (message.hs !== undefined) {
+          const reader = this.streams.take(message.hs);
+          if (reader === undefined) {
+            this.pending.delete(message.i);
+            pending.sink.fail({ code: "internal_error", message: "the response body stream is gone" });
+          } else {
+            pending.streaming = true;
+            this.relay(message.i, pending, reader, message.s, message.h);
+          }
+        } else if (message.st) {
           pending.streaming = true;
           const i = message.i;
           pending.sink.head(message.s, message.h, () => this.post({ t: "cancel", i }));
@@ -291,6 +306,46 @@ export class Instance {
       }
     }
     this.post({ t: "reply", c, v });
+  }
+
+  /** Send a host-side stream to the sink directly, at the pace the sink writes it out. */
+  private relay(
+    i: number,
+    pending: Pending,
+    reader: ReadableStreamDefaultReader<unknown>,
+    status: number,
+    headers: string[],
+  ): void {
+    let cancelled = false;
+    let written: (() => void) | undefined;
+    pending.sink.head(status, headers, () => {
+      cancelled = true;
+      reader.cancel().catch(() => {});
+      written?.(); // a client that went away will not drain what is waiting to be written
+    });
+    const finish = (error?: SerializedError) => {
+      if (this.pending.get(i) !== pending) return;
+      this.pending.delete(i);
+      pending.sink.end(error);
+      this.host.released(this);
+    };
+    void (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done || cancelled) break;
+          const bytes = value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer);
+          await new Promise<void>((resolve) => {
+            written = resolve;
+            pending.sink.chunk(bytes, resolve);
+          });
+          written = undefined;
+        }
+        finish();
+      } catch (error) {
+        finish({ code: "internal_error", message: (error as Error).message });
+      }
+    })();
   }
 
   private finishActive(): void {

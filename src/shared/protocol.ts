@@ -41,6 +41,8 @@ export interface HttpInvokeMessage {
   h: string[];
   b?: Uint8Array;
   p: Record<string, string>;
+  /** W3C traceparent of the invocation's span (only while tracing: the string form has no room for it). */
+  tp?: string;
 }
 
 export interface ReplyMessage {
@@ -123,7 +125,12 @@ export interface ReadyMessage {
 
 /** A trigger function's subscription, as discovery reports it. */
 export type DiscoveredTrigger =
-  | { kind: "event"; topic: string; filter: { prefix?: string; suffix?: string }; retry: Record<string, unknown> }
+  | {
+      kind: "event";
+      topic: string;
+      filter: { prefix?: string; suffix?: string };
+      retry: Record<string, unknown>;
+    }
   | { kind: "queue"; queue: string }
   | { kind: "schedule"; cron: string; timezone: string; catchUp: boolean; retry: Record<string, unknown> }
   | { kind: "workflow"; workflow: string };
@@ -132,9 +139,21 @@ export type DiscoveredTrigger =
 export type TriggerInput =
   | {
       kind: "event";
-      event: { id: string; topic: string; key?: string; payload: string; attempt: number; createdAt: number; maxAttempts: number };
+      event: {
+        id: string;
+        topic: string;
+        key?: string;
+        payload: string;
+        attempt: number;
+        createdAt: number;
+        maxAttempts: number;
+      };
     }
-  | { kind: "queue"; queue: string; messages: Array<{ id: string; body: string; attempt: number; sentAt: number }> }
+  | {
+      kind: "queue";
+      queue: string;
+      messages: Array<{ id: string; body: string; attempt: number; sentAt: number }>;
+    }
   | { kind: "schedule"; tick: { scheduledAt: number; cron: string } }
   | {
       kind: "workflow";
@@ -191,6 +210,8 @@ export interface TriggerInvokeMessage {
   i: number;
   r: string;
   d: TriggerInput;
+  /** W3C traceparent of the invocation's span, while tracing. */
+  tp?: string;
 }
 
 /** A trigger invocation finished: `v` holds its outcome (also sent with a failure, as `v` of "fail"). */
@@ -235,6 +256,8 @@ export interface ResponseMessage {
   b?: string | Uint8Array;
   /** The body follows as "chunk" messages and an "end". */
   st?: true;
+  /** The body is a stream the host sent this instance and nothing of it was read: send it on directly. */
+  hs?: number;
   l?: LogRecord[];
   /** Background work (waitUntil) is still running; a "settled" message follows. */
   bg?: true;

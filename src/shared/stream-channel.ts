@@ -1,6 +1,9 @@
 import { CairnError, deserializeError, serializeError } from "../sdk/errors.js";
 import type { StreamMessage } from "./protocol.js";
 
+/** Marks a received stream with the id it arrives under. */
+const streamId = Symbol("cairn.streamId");
+
 /** Chunks a receiver lets a sender have in flight. */
 const window = 8;
 /** Small chunks are gathered up to this size before they cross (fewer, larger messages). */
@@ -10,6 +13,8 @@ const maxChunkBytes = 1024 * 1024;
 
 interface Outgoing {
   reader: ReadableStreamDefaultReader<unknown>;
+  /** Chunks sent so far: a stream nothing was sent of yet can be taken back whole. */
+  sent: number;
   credit: number;
   resume: (() => void) | undefined;
   cancelled: boolean;
@@ -43,6 +48,7 @@ export class StreamChannel {
     const id = this.nextId++;
     const out: Outgoing = {
       reader: stream.getReader(),
+      sent: 0,
       credit: 0,
       resume: undefined,
       cancelled: false,
@@ -51,6 +57,36 @@ export class StreamChannel {
     this.outgoing.set(id, out);
     void this.pump(id, out);
     return id;
+  }
+
+  /**
+   * Take back a stream this side was going to send, before any of it was sent: the other side
+   * asked for it to go somewhere else (a blob body returned as the HTTP response) without crossing.
+   */
+  take(id: number): ReadableStreamDefaultReader<unknown> | undefined {
+    const out = this.outgoing.get(id);
+    if (out === undefined || out.sent > 0 || out.cancelled) return undefined;
+    this.outgoing.delete(id);
+    out.cancelled = true; // the pump stops without touching the reader
+    this.resume(out);
+    return out.reader;
+  }
+
+  /**
+   * The id a received stream arrives under, if nothing of it has been read: it can then be handed
+   * back to the sender whole (see take), and this side forgets it.
+   */
+  untouched(stream: ReadableStream<Uint8Array>): number | undefined {
+    const id = (stream as unknown as Record<symbol, number | undefined>)[streamId];
+    if (id === undefined || stream.locked) return undefined;
+    const entry = this.incoming.get(id);
+    if (entry === undefined || entry.started || entry.done) return undefined;
+    return id;
+  }
+
+  /** Forget a received stream that went back to its sender (nothing more will arrive for it). */
+  forget(id: number): void {
+    this.incoming.delete(id);
   }
 
   /** The stream the other side sends under `id`. */
@@ -64,7 +100,7 @@ export class StreamChannel {
       owner,
     };
     this.incoming.set(id, entry);
-    return new ReadableStream<Uint8Array>(
+    const stream = new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
           if (!entry.started) {
@@ -87,6 +123,8 @@ export class StreamChannel {
       },
       { highWaterMark: 0 },
     );
+    Object.defineProperty(stream, streamId, { value: id });
+    return stream;
   }
 
   handle(message: StreamMessage): void {
@@ -172,6 +210,7 @@ export class StreamChannel {
         if (out.cancelled) return;
         if (chunk === undefined) break;
         out.credit--;
+        out.sent++;
         this.post({ t: "sd", s: id, b: chunk }, chunk.buffer as ArrayBuffer);
       }
       this.post({ t: "se", s: id });

@@ -93,10 +93,10 @@ export class Replay {
   run(handler: WorkflowHandler, ctx: Context): Promise<ActivationOutcome> {
     return new Promise<ActivationOutcome>((resolve) => {
       let done = false;
+      // Records still unsent go to the host with the outcome (takePending), in one transaction.
       const finish = (outcome: ActivationOutcome) => {
         if (done) return;
         done = true;
-        this.flush();
         resolve(outcome);
       };
       this.suspended = finish;
@@ -122,6 +122,13 @@ export class Replay {
 
   private now(): number {
     return this.activation.now + (Date.now() - this.startedWall);
+  }
+
+  /** Journal records not yet sent, which the activation's outcome carries to the host. */
+  takePending(): JournalRecord[] {
+    const records = this.pending;
+    this.pending = [];
+    return records;
   }
 
   /** Journal records written so far and not yet sent. */
@@ -201,8 +208,10 @@ export class Replay {
     this.journal.set(record.seq, record);
     this.pending.push(record);
     if (!this.flushScheduled) {
+      // Sent once the code stops making progress in this turn, so quick steps share one commit
+      // (or travel with the outcome when the activation ends first).
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      setImmediate(() => this.flush());
     }
   }
 
