@@ -1,7 +1,7 @@
 // Builds dist/ from src/: every module transpiled one to one (the library), the instance runtime
 // bundled into one file (dist/instance.js) so a worker thread starts by loading a single module,
 // and the CLI bundled with its small dependencies (dist/cli.js) so `cairn start` loads few files.
-import { readdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 
@@ -64,6 +64,24 @@ await Promise.all([
     banner: {
       js: 'import { createRequire as __cairnRequire } from "node:module"; const require = __cairnRequire(import.meta.url);',
     },
+  }),
+  // The web console: one script for the browser (the same options as src/console/assets.ts), and
+  // its page, stylesheet and icon as they are.
+  build({
+    entryPoints: [join(src, "console", "ui", "main.ts")],
+    outfile: join(dist, "console", "app.js"),
+    bundle: true,
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    minify: true,
+    legalComments: "none",
+    logLevel: "warning",
+  }).then(() => {
+    for (const file of ["index.html", "app.css", "favicon.svg"]) {
+      mkdirSync(join(dist, "console"), { recursive: true });
+      copyFileSync(join(src, "console", "ui", file), join(dist, "console", file));
+    }
   }),
 ]);
 console.log(`built dist/ in ${Math.round(performance.now() - started)} ms`);

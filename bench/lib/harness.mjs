@@ -45,6 +45,7 @@ export async function startServer(command, args, url, options = {}) {
   const readyMs = performance.now() - started;
   return {
     readyMs,
+    pid: child.pid,
     async stop() {
       if (child.exitCode === null) {
         child.kill("SIGTERM");

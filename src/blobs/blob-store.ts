@@ -223,27 +223,31 @@ export class BlobStore implements Blobs {
     return listBlobs(this.tables.tables, options);
   }
 
-  /** A presigned URL; `origin` (the caller's request origin) is used when CAIRN_PUBLIC_URL is not set. */
-  presign(key: string, options: PresignOptions = {}, origin?: string): Promise<string> {
-    try {
-      checkKey(key);
-      const base = this.publicUrl ?? origin?.replace(/\/+$/, "");
-      if (base === undefined || base === "") {
-        throw new CairnError(
-          "invalid_config",
-          "presign needs the server's public URL: set CAIRN_PUBLIC_URL (outside a request there is no origin to use)",
-        );
+  /**
+   * A presigned URL; `origin` (the caller's request origin) is used when CAIRN_PUBLIC_URL is not set.
+   * A driver that offers download URLs of its own (S3 with directDownloads) signs GET URLs of
+   * existing objects itself; every other URL is served by Cairn.
+   */
+  async presign(key: string, options: PresignOptions = {}, origin?: string): Promise<string> {
+    checkKey(key);
+    const now = this.clock.now();
+    const target = presignTarget(this.app, key, options, now, this.maxObjectSize);
+    if (target.method === "GET" && this.driver.presignRead !== undefined) {
+      const item = await this.item(key);
+      if (item !== undefined) {
+        const expiresIn = Math.max(1, target.expires - Math.floor(now / 1000));
+        const url = await this.driver.presignRead(item.sid, { expiresIn, contentType: item.ct });
+        if (url !== undefined) return url;
       }
-      return Promise.resolve(
-        base +
-          presignedPath(
-            this.signingKey,
-            presignTarget(this.app, key, options, this.clock.now(), this.maxObjectSize),
-          ),
-      );
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    const base = this.publicUrl ?? origin?.replace(/\/+$/, "");
+    if (base === undefined || base === "") {
+      throw new CairnError(
+        "invalid_config",
+        "presign needs the server's public URL: set CAIRN_PUBLIC_URL (outside a request there is no origin to use)",
+      );
+    }
+    return base + presignedPath(this.signingKey, target);
   }
 
   /** Check a request for a presigned URL (throws `invalid_signature` or `url_expired`). */

@@ -4,10 +4,10 @@
  * the durable store. Replacing an object writes new bytes under a new id, commits the metadata,
  * then deletes the old id, so a driver never overwrites bytes anyone may be reading.
  *
- * Presigned URLs are not a driver concern: Cairn serves them itself (src/blobs/http.ts) whatever
- * the driver, so every upload goes through the metadata commit, its conditions, the size limit and
- * the outbox event. A later S3 driver may add direct-from-S3 download URLs as an option; uploads
- * straight to S3 would bypass the metadata commit and need S3 notifications to replace it.
+ * Presigned URLs are served by Cairn itself (src/blobs/http.ts) whatever the driver, so every
+ * upload goes through the metadata commit, its conditions, the size limit and the outbox event.
+ * A driver may offer download URLs of its own (`presignRead`, the S3 driver's opt-in direct
+ * downloads); uploads straight to the backend would bypass the metadata commit, so there are none.
  */
 export interface BlobDriver {
   readonly name: string;
@@ -23,6 +23,11 @@ export interface BlobDriver {
   delete(id: string): Promise<void>;
   /** Every stored id with the time it was written (ms since the epoch), for the orphan sweep. */
   list(): AsyncIterable<{ id: string; created: number }>;
+  /**
+   * A URL of the backend's own that serves the bytes of an id for `expiresIn` seconds with the
+   * given Content-Type, or undefined when the driver is not set up to hand such URLs out.
+   */
+  presignRead?(id: string, options: { expiresIn: number; contentType: string }): Promise<string | undefined>;
   /** Optional housekeeping of the driver's own, run with the orphan sweep (stale partial writes). */
   sweep?(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServiceProvider } from "../host/services.js";
+import type { HostLogger } from "../log/logger.js";
 import { CairnError } from "../sdk/errors.js";
 import type { Clock } from "../shared/clock.js";
 import type { TablesHost } from "../tables/service.js";
@@ -10,6 +11,7 @@ import { FolderDriver } from "./folder/driver.js";
 import { blobTable, blobTableDefinition } from "./metadata.js";
 import { blobOperations } from "./operations.js";
 import { loadSigningKey } from "./presign.js";
+import { isS3Url, parseS3Url } from "./s3/url.js";
 
 /** How often unreferenced bytes are looked for. */
 const sweepIntervalMs = 60 * 60_000;
@@ -18,7 +20,8 @@ const firstSweepMs = 60_000;
 /**
  * The blobs service ("blobs", `ctx.blobs`): metadata in the app's durable store (a system table),
  * bytes in a driver. The embedded driver is a folder: `<data>/blobs` by default, or
- * `<path>/<app>` with CAIRN_BLOBS_URL=file:///path (a folder all nodes share).
+ * `<path>/<app>` with CAIRN_BLOBS_URL=file:///path (a folder all nodes share). With
+ * CAIRN_BLOBS_URL=s3://bucket/prefix?… the bytes are objects under `<prefix>/<app>/` of a bucket.
  */
 export const blobsProvider: ServiceProvider = {
   name: "blobs",
@@ -26,7 +29,7 @@ export const blobsProvider: ServiceProvider = {
     const { app, env, clock, logger } = environment;
     const tables = environment.use<TablesHost>("tables");
     await tables.defineSystemTable(blobTable, blobTableDefinition);
-    const driver = await openDriver(env.CAIRN_BLOBS_URL, app.name, app.dataDir, clock);
+    const driver = await openDriver(env.CAIRN_BLOBS_URL, app.name, app.dataDir, clock, env, logger);
     const blobs = new BlobStore({
       app: app.name,
       tables,
@@ -65,6 +68,8 @@ async function openDriver(
   app: string,
   dataDir: string,
   clock: Clock,
+  env: NodeJS.ProcessEnv,
+  logger: HostLogger,
 ): Promise<BlobDriver> {
   if (url === undefined || url === "") return FolderDriver.open(join(dataDir, "blobs"), clock);
   if (url.startsWith("file:")) {
@@ -76,10 +81,16 @@ async function openDriver(
     }
     return FolderDriver.open(join(root, app), clock);
   }
+  if (isS3Url(url)) {
+    const settings = parseS3Url(url, env);
+    // Loaded only here: the driver pulls in the AWS SDK, which the embedded default never needs.
+    const { S3Driver } = await import("./s3/driver.js");
+    return S3Driver.open({ settings, app, clock, logger });
+  }
   throw new CairnError(
     "invalid_config",
-    `CAIRN_BLOBS_URL: unsupported scheme in "${url.replace(/\/\/[^@/]*@/, "//***@")}"; use file:///path ` +
-      "(the S3 driver is not available yet)",
+    `CAIRN_BLOBS_URL: unsupported scheme in "${url.replace(/\/\/[^@/]*@/, "//***@").replace(/\?.*$/, "")}"; ` +
+      "use file:///path or s3://bucket/prefix?…",
   );
 }
 

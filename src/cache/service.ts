@@ -25,12 +25,19 @@ export const cacheProvider: ServiceProvider = {
       // Bounded by the connect timeout; an unreachable Redis is logged and does not stop the app.
       await driver.connected();
       logger.debug({ redis: driver.connection.where, prefix }, "cache: Redis");
-      return { spec: {}, operations: cacheOperations(driver), close: () => driver.close() };
+      return {
+        spec: {},
+        api: { driver: "redis" },
+        operations: cacheOperations(driver),
+        close: () => driver.close(),
+      };
     }
     const { driver, release } = acquireMemoryCache(app.dataDir, {
       clock,
       maxBytes: app.config.config.cache?.maxBytes ?? defaultCacheMaxBytes,
     });
-    return { spec: {}, operations: cacheOperations(driver), close: release };
+    // The console and metrics read its size; hits and misses are counted where calls are served.
+    const api = { driver: "memory", stats: () => driver.stats() };
+    return { spec: {}, api, operations: cacheOperations(driver), close: release };
   },
 };

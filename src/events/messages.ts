@@ -14,6 +14,8 @@ export interface MessageRow {
  * Lease up to `limit` due messages of a consumer. While leased, a message's `available_at` is its
  * lease expiry, so a message whose node died becomes due again by itself. Messages with an ordering
  * key wait for every earlier message with that key to be gone (delivered or dead-lettered).
+ * The longest due go first: ordered by (available_at, id), the order of the due index, so a claim
+ * reads `limit` rows of a backlog instead of sorting all of it.
  */
 export async function claim(
   tx: SqlExecutor,
@@ -31,7 +33,7 @@ export async function claim(
        WHERE m.consumer = ? AND m.available_at <= ?
          AND (m.key IS NULL OR NOT EXISTS (
            SELECT 1 FROM cairn_messages o WHERE o.consumer = m.consumer AND o.key = m.key AND o.id < m.id))
-       ORDER BY m.id LIMIT ?${skipLocked}
+       ORDER BY m.available_at, m.id LIMIT ?${skipLocked}
      )
      RETURNING id, topic, key, payload, attempts, created_at`,
     [leaseUntil, leaseUntil, owner, consumer, now, limit],
@@ -86,6 +88,23 @@ export async function releaseLeases(tx: SqlExecutor, owner: string, now: number)
     [now, owner],
   );
   return released.changes;
+}
+
+/**
+ * Hand back the leases of owners that are gone (`alive` says no): their messages are due at once
+ * instead of when the leases expire. Returns how many messages were released.
+ */
+export async function releaseOrphanedLeases(
+  tx: SqlExecutor,
+  now: number,
+  alive: (owner: string) => boolean,
+): Promise<number> {
+  const owners = await tx.all<{ owner: string }>(
+    "SELECT DISTINCT lease_owner AS owner FROM cairn_messages WHERE lease_owner IS NOT NULL",
+  );
+  let released = 0;
+  for (const { owner } of owners) if (!alive(owner)) released += await releaseLeases(tx, owner, now);
+  return released;
 }
 
 /** The earliest time a message of this consumer is (or becomes) due, or undefined when it has none. */

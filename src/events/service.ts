@@ -5,6 +5,7 @@ import type { TablesHost } from "../tables/service.js";
 import { consumersOf } from "./consumers.js";
 import { DeadLetters } from "./dead-letters.js";
 import { Dispatcher } from "./dispatcher.js";
+import { releaseOrphanedLeases } from "./messages.js";
 import "./migrations.js";
 import { queueSettings, Queues, type QueueSettings } from "./queues.js";
 import { Scheduler } from "./scheduler.js";
@@ -22,6 +23,22 @@ export interface EventsHost {
 
 /** Identifies this process's leases, so a stopping node can hand back exactly its own. */
 export const nodeId = `${process.pid}-${randomBytes(4).toString("hex")}`;
+
+/**
+ * Whether the process that took a lease may still run. The embedded store is a file on this
+ * machine, so its lease owners were processes here: one whose pid no longer exists was killed,
+ * and a restarted node need not wait for its leases to expire. (A reused pid only means waiting.)
+ */
+export function localOwnerAlive(owner: string): boolean {
+  const pid = Number(/^(\d+)-/.exec(owner)?.[1]);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 
 export const queuesProvider: ServiceProvider = {
   name: "queues",
@@ -54,6 +71,16 @@ export const queuesProvider: ServiceProvider = {
       spec: { names: queues.names() },
       api: host,
       async start() {
+        if (store.dialect === "sqlite") {
+          const released = await store.transaction((tx) =>
+            releaseOrphanedLeases(tx, clock.now(), localOwnerAlive),
+          );
+          if (released > 0)
+            logger.info(
+              { released },
+              "took back the leases of a node that stopped without handing them back",
+            );
+        }
         await scheduler.start();
         dispatcher.start();
       },

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import FindMyWay from "find-my-way";
 import { CairnError, isCairnError } from "../sdk/errors.js";
@@ -31,6 +31,8 @@ type Method = "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "DELETE";
  */
 export class AdminApi {
   private readonly router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 2048 });
+  /** Another credential the API accepts besides the bearer token (the console's session cookie). */
+  private session: ((req: IncomingMessage) => boolean) | undefined;
 
   constructor(
     private readonly token: string | undefined,
@@ -39,6 +41,16 @@ export class AdminApi {
 
   route(method: Method, path: string, handler: AdminHandler, options: { public?: boolean } = {}): void {
     this.router.on(method, `/_cairn${path}`, () => {}, { handler, public: options.public === true });
+  }
+
+  /** Accept requests that `check` vouches for (it sees only requests without a valid bearer token). */
+  acceptSession(check: (req: IncomingMessage) => boolean): void {
+    this.session = check;
+  }
+
+  /** Whether the admin token is configured; without one only `cairn dev` opens the API. */
+  get tokenConfigured(): boolean {
+    return this.token !== undefined;
   }
 
   handle(req: IncomingMessage, res: ServerResponse, path: string, query: string, requestId: string): void {
@@ -86,14 +98,21 @@ export class AdminApi {
       );
   }
 
-  private authorized(req: IncomingMessage): boolean {
+  /** The bearer token, a session the console issued, or `cairn dev` without a token. */
+  authorized(req: IncomingMessage): boolean {
     if (this.token === undefined) return this.openWithoutToken;
     const header = req.headers.authorization ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (match === null) return false;
-    const given = Buffer.from(match[1]!.trim());
-    const expected = Buffer.from(this.token);
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    if (match === null) return this.session?.(req) === true;
+    return this.checkToken(match[1]!.trim());
+  }
+
+  /** Is `given` the admin token (compared in constant time)? */
+  checkToken(given: string): boolean {
+    if (this.token === undefined) return false;
+    const a = createHash("sha256").update(given).digest();
+    const b = createHash("sha256").update(this.token).digest();
+    return timingSafeEqual(a, b);
   }
 }
 

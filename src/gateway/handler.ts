@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Deployment } from "../runtime/deployment.js";
+import type { Deployment, RouteTarget } from "../runtime/deployment.js";
+import { parseTraceparent, SpanKind, type Span, type Tracer } from "../telemetry/tracing.js";
 import type { AdminApi } from "./admin.js";
 import { hasBody, readBody } from "./body.js";
 import { HttpJob } from "./http-job.js";
@@ -11,6 +12,33 @@ export interface GatewayState {
   readonly deployment: Deployment;
   readonly draining: boolean;
   readonly admin: AdminApi;
+  /** Set only when traces are exported (an OTLP endpoint is configured). */
+  readonly tracer: Tracer | undefined;
+}
+
+/** The server span of a request to a function, below the caller's span when it sent a traceparent. */
+function requestSpan(
+  tracer: Tracer,
+  req: IncomingMessage,
+  target: RouteTarget,
+  started: number,
+  requestId: string,
+): Span | undefined {
+  const route = target.spec.kind === "mount" ? `${target.spec.path}/*` : target.spec.path;
+  const method = req.method ?? "GET";
+  return tracer.start(`${method} ${route}`, {
+    parent: parseTraceparent(req.headers.traceparent),
+    kind: SpanKind.server,
+    startMs: performance.timeOrigin + started,
+    attributes: {
+      "http.request.method": method,
+      "http.route": route,
+      "url.path": (req.url ?? "/").split("?")[0]!,
+      "cairn.request_id": requestId,
+      "cairn.app": target.app.name,
+      "cairn.function": target.spec.name,
+    },
+  });
 }
 
 const hostPattern = /^[A-Za-z0-9.:[\]_-]{1,255}$/;
@@ -70,9 +98,24 @@ export function createHandler(state: GatewayState) {
     const target = match.target;
     const url = `http://${host}${rawUrl}`;
     const log = target.log.isLevelEnabled("info") ? target.log : null;
+    const span =
+      state.tracer === undefined ? undefined : requestSpan(state.tracer, req, target, started, requestId);
     if (!hasBody(req)) {
       target.pool.dispatch(
-        new HttpJob(res, requestId, started, method, url, path, req.rawHeaders, undefined, match.params, log),
+        new HttpJob(
+          res,
+          requestId,
+          started,
+          method,
+          url,
+          path,
+          req.rawHeaders,
+          undefined,
+          match.params,
+          log,
+          target.meter,
+          span,
+        ),
       );
       return;
     }
@@ -91,6 +134,8 @@ export function createHandler(state: GatewayState) {
               result.body,
               match.params,
               log,
+              target.meter,
+              span,
             ),
           );
         } else if (result.tooLarge) {

@@ -4,6 +4,8 @@ import type { SerializedError } from "../sdk/errors.js";
 import { statusForCode } from "../sdk/errors.js";
 import type { Instance, InvocationSink } from "../runtime/instance.js";
 import type { Job } from "../runtime/pool.js";
+import type { FunctionMeter } from "../telemetry/function-meter.js";
+import type { Span } from "../telemetry/tracing.js";
 import { sendError, sendSerializedError } from "./respond.js";
 
 /**
@@ -23,10 +25,37 @@ export class HttpJob implements Job, InvocationSink {
     private readonly params: Record<string, string>,
     /** Carries the app and function name, and is null when info lines are off. */
     private readonly log: HostLogger | null,
+    /** The function's counters, durations and recent invocations. */
+    private readonly meter: FunctionMeter,
+    /** The request's span, only while tracing; the invocation's span is made below it. */
+    private readonly request?: Span,
   ) {}
 
+  /** The invocation's span (its service calls hang below it), while tracing. */
+  span: Span | undefined;
+
   run(instance: Instance): void {
-    instance.invokeHttp(this.requestId, this.method, this.url, this.headers, this.body, this.params, this);
+    let traceparent: string | undefined;
+    if (this.request !== undefined) {
+      this.span = this.request.child(`invoke ${this.meter.name}`, {
+        attributes: {
+          "cairn.app": this.meter.app,
+          "cairn.function": this.meter.name,
+          "cairn.instance": instance.id,
+        },
+      });
+      traceparent = this.span.traceparent();
+    }
+    instance.invokeHttp(
+      this.requestId,
+      this.method,
+      this.url,
+      this.headers,
+      this.body,
+      this.params,
+      this,
+      traceparent,
+    );
   }
 
   respond(status: number, headers: string[], body: string | Uint8Array | undefined): void {
@@ -91,10 +120,24 @@ export class HttpJob implements Job, InvocationSink {
   }
 
   private logged(status: number, code?: string): void {
+    const failure = code ?? (status >= 500 ? `http_${status}` : undefined);
+    const elapsed = this.meter.finish(this.requestId, this.method, this.path, status, failure, this.started);
+    if (this.request !== undefined) this.traced(status, failure);
     if (this.log === null) return;
-    const ms = Math.round((performance.now() - this.started) * 1000) / 1000;
+    const ms = Math.round(elapsed * 1000) / 1000;
     const fields = { req: this.requestId, method: this.method, path: this.path, status, ms };
     this.log.info(code === undefined ? fields : { ...fields, code }, "invocation");
+  }
+
+  private traced(status: number, failure: string | undefined): void {
+    const request = this.request!;
+    request.set("http.response.status_code", status);
+    if (failure !== undefined) {
+      this.span?.fail(failure);
+      request.fail(failure);
+    }
+    this.span?.end();
+    request.end();
   }
 }
 

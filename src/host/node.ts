@@ -8,6 +8,13 @@ import { registerWorkflowRoutes } from "../workflows/admin.js";
 import type { WorkflowEngine } from "../workflows/runs.js";
 import { registerQueueMetrics } from "../events/metrics.js";
 import { Registry } from "../metrics/registry.js";
+import { registerConsole } from "../console/routes.js";
+import { registerCollectors } from "../telemetry/collectors.js";
+import { OtlpExporter } from "../telemetry/otlp.js";
+import { Telemetry } from "../telemetry/telemetry.js";
+import { otlpSettings } from "../telemetry/trace-config.js";
+import { Tracer } from "../telemetry/tracing.js";
+import { packageVersion } from "../runtime/package-root.js";
 import type { EventsHost } from "../events/service.js";
 import { AdminApi } from "../gateway/admin.js";
 import { createHandler, type GatewayState } from "../gateway/handler.js";
@@ -58,6 +65,10 @@ export class CairnNode implements GatewayState {
   readonly admin: AdminApi;
   /** This node's metrics, served at /_cairn/metrics. */
   readonly metrics = new Registry();
+  /** Metrics, traces (when an OTLP endpoint is set) and the recent activity the console shows. */
+  readonly telemetry: Telemetry;
+  private readonly exporter: OtlpExporter | undefined;
+  private readonly startedAt = Date.now();
   private server: Server | undefined;
   private watcher: Watcher | undefined;
   private reloading: Promise<void> | undefined;
@@ -83,6 +94,27 @@ export class CairnNode implements GatewayState {
       (this.deployment?.apps ?? []).map(({ app, services }) => ({ app: app.name, engine: services.api<WorkflowEngine>("workflows") })),
     );
     registerQueueMetrics(this.metrics, events);
+    const otlp = otlpSettings(this.env);
+    if (otlp !== undefined) {
+      this.exporter = new OtlpExporter(otlp, logger);
+      logger.info({ url: otlp.url }, "traces: exporting spans over OTLP/HTTP");
+    }
+    this.telemetry = new Telemetry(
+      this.metrics,
+      this.exporter === undefined ? undefined : new Tracer(this.exporter),
+    );
+    registerCollectors(this.metrics, () => this.deployment, this.exporter);
+    registerConsole(
+      this.admin,
+      {
+        deployment: () => this.deployment,
+        telemetry: this.telemetry,
+        dev: options.dev === true,
+        version: packageVersion(),
+        startedAt: this.startedAt,
+      },
+      this.env.CAIRN_ADMIN_TOKEN || undefined,
+    );
     this.admin.route("GET", "/metrics", async ({ res }) => {
       const text = await this.metrics.render();
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
@@ -120,6 +152,11 @@ export class CairnNode implements GatewayState {
     if (!address) return "";
     const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
     return `http://${host}:${address.port}`;
+  }
+
+  /** Set only while traces are exported. */
+  get tracer(): Tracer | undefined {
+    return this.telemetry.tracer;
   }
 
   get apps(): readonly string[] {
@@ -167,6 +204,7 @@ export class CairnNode implements GatewayState {
     server?.closeAllConnections();
     await closed;
     await this.factory.close();
+    await this.telemetry.tracer?.close();
     flushLogger(this.logger);
   }
 
@@ -203,6 +241,7 @@ export class CairnNode implements GatewayState {
           logger: this.logger.child({ app: app.name }),
           env: this.env,
           clock: this.options.clock ?? systemClock,
+          telemetry: this.telemetry,
           functions: {
             invoke: (name, requestId, input) =>
               deployment === undefined
@@ -212,7 +251,7 @@ export class CairnNode implements GatewayState {
         });
         deployed.push({ app, services, redactor: new Redactor(Object.values(app.config.secrets)) });
       }
-      deployment = new Deployment(deployed, this.factory, this.logger);
+      deployment = new Deployment(deployed, this.factory, this.logger, this.telemetry);
       await deployment.start();
       return deployment;
     } catch (error) {

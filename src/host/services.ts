@@ -3,6 +3,7 @@ import type { HostLogger } from "../log/logger.js";
 import type { LoadedApp } from "../runtime/app.js";
 import type { Clock } from "../shared/clock.js";
 import type { TriggerInvoker } from "../events/dispatcher.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 
 /** Who is calling a service operation. */
 export interface Caller {
@@ -35,6 +36,8 @@ export interface ServiceEnvironment {
   logger: HostLogger;
   env: NodeJS.ProcessEnv;
   clock: Clock;
+  /** The node's metrics and traces (absent in tests that open services alone). */
+  telemetry?: Telemetry;
   /** Invokes the app's trigger functions (usable once the service's start() has been called). */
   functions: TriggerInvoker;
   /** The api of a service opened before this one (providers open in order). */

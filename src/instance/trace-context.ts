@@ -12,7 +12,9 @@ export function propagateTraceContext(): void {
   if (descriptor === undefined) return;
   let original: typeof fetch | undefined;
   const load = (): typeof fetch =>
-    (original ??= (descriptor.get !== undefined ? descriptor.get.call(globalThis) : descriptor.value) as typeof fetch);
+    (original ??= (
+      descriptor.get !== undefined ? descriptor.get.call(globalThis) : descriptor.value
+    ) as typeof fetch);
   const traced: typeof fetch = (input, init) => {
     const traceparent = current.getStore()?.traceparent;
     if (traceparent === undefined) return load()(input, init);

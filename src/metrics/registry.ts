@@ -1,7 +1,9 @@
 /**
  * Metrics in the Prometheus text exposition format: counters, gauges and histograms with labels.
- * Small on purpose: recording is a map lookup and an addition on the hot path, and it loads in
- * no time (a full client library would add tens of milliseconds to every start).
+ * Small on purpose: it loads in no time (a full client library would add tens of milliseconds to
+ * every start), and recording on a hot path is a field update on a series handle that the caller
+ * looked up once (`counter.series(labels)`, `histogram.series(labels)`); the label set is only
+ * turned into text when a series is created.
  */
 type Labels = Record<string, string>;
 
@@ -23,66 +25,97 @@ function escapeLabel(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 }
 
+function escapeHelp(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+}
+
 function formatNumber(value: number): string {
   if (value === Number.POSITIVE_INFINITY) return "+Inf";
   if (value === Number.NEGATIVE_INFINITY) return "-Inf";
   return Number.isNaN(value) ? "NaN" : String(value);
 }
 
+/** One labelled series of a counter or gauge: add to `value` directly on a hot path. */
+export interface Series {
+  value: number;
+}
+
+export class CounterSeries implements Series {
+  value = 0;
+
+  inc(by = 1): void {
+    this.value += by;
+  }
+}
+
 export class Counter implements Family {
-  readonly type = "counter";
-  private readonly values = new Map<string, number>();
+  readonly type: "counter" | "gauge" = "counter";
+  protected values = new Map<string, CounterSeries>();
 
   constructor(
     readonly name: string,
     readonly help: string,
   ) {}
 
-  inc(labels: Labels = {}, by = 1): void {
+  /** The series for these labels, made on first use; keep it to record without a lookup. */
+  series(labels: Labels = {}): CounterSeries {
     const key = labelKey(labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
+    let series = this.values.get(key);
+    if (series === undefined) {
+      series = new CounterSeries();
+      this.values.set(key, series);
+    }
+    return series;
+  }
+
+  inc(labels: Labels = {}, by = 1): void {
+    this.series(labels).value += by;
   }
 
   render(): string[] {
     return [...this.values].map(
-      ([key, value]) => `${this.name}${key ? `{${key}}` : ""} ${formatNumber(value)}`,
+      ([key, series]) => `${this.name}${key ? `{${key}}` : ""} ${formatNumber(series.value)}`,
     );
   }
 }
 
-export class Gauge implements Family {
-  readonly type = "gauge";
-  private values = new Map<string, number>();
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
+export class Gauge extends Counter {
+  override readonly type = "gauge";
 
   set(labels: Labels, value: number): void {
-    this.values.set(labelKey(labels), value);
-  }
-
-  inc(labels: Labels = {}, by = 1): void {
-    const key = labelKey(labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
+    this.series(labels).value = value;
   }
 
   /** Forget every series (before a collector sets the current ones). */
   reset(): void {
     this.values = new Map();
   }
+}
 
-  render(): string[] {
-    return [...this.values].map(
-      ([key, value]) => `${this.name}${key ? `{${key}}` : ""} ${formatNumber(value)}`,
-    );
+/** One labelled series of a histogram. Counts are kept per bucket and summed up when rendered. */
+export class HistogramSeries {
+  /** Per bucket (not cumulative); the last slot counts values above the highest bound. */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  constructor(private readonly bounds: readonly number[]) {
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+
+  observe(value: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    this.counts[i]!++;
+    this.sum += value;
+    this.count++;
   }
 }
 
 export class Histogram implements Family {
   readonly type = "histogram";
-  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
+  private readonly values = new Map<string, HistogramSeries>();
 
   constructor(
     readonly name: string,
@@ -90,32 +123,41 @@ export class Histogram implements Family {
     readonly buckets: readonly number[],
   ) {}
 
-  observe(labels: Labels, value: number): void {
+  series(labels: Labels = {}): HistogramSeries {
     const key = labelKey(labels);
-    let entry = this.series.get(key);
-    if (entry === undefined) {
-      entry = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
-      this.series.set(key, entry);
+    let series = this.values.get(key);
+    if (series === undefined) {
+      series = new HistogramSeries(this.buckets);
+      this.values.set(key, series);
     }
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) entry.counts[i]!++;
-    entry.sum += value;
-    entry.count++;
+    return series;
+  }
+
+  observe(labels: Labels, value: number): void {
+    this.series(labels).observe(value);
   }
 
   render(): string[] {
     const lines: string[] = [];
-    for (const [key, entry] of this.series) {
+    for (const [key, series] of this.values) {
       const prefix = key ? `${key},` : "";
-      this.buckets.forEach((bound, i) =>
-        lines.push(`${this.name}_bucket{${prefix}le="${formatNumber(bound)}"} ${entry.counts[i]}`),
-      );
-      lines.push(`${this.name}_bucket{${prefix}le="+Inf"} ${entry.count}`);
-      lines.push(`${this.name}_sum${key ? `{${key}}` : ""} ${entry.sum}`);
-      lines.push(`${this.name}_count${key ? `{${key}}` : ""} ${entry.count}`);
+      let cumulative = 0;
+      this.buckets.forEach((bound, i) => {
+        cumulative += series.counts[i]!;
+        lines.push(`${this.name}_bucket{${prefix}le="${formatNumber(bound)}"} ${cumulative}`);
+      });
+      lines.push(`${this.name}_bucket{${prefix}le="+Inf"} ${series.count}`);
+      lines.push(`${this.name}_sum${key ? `{${key}}` : ""} ${series.sum}`);
+      lines.push(`${this.name}_count${key ? `{${key}}` : ""} ${series.count}`);
     }
     return lines;
   }
 }
+
+/** Bucket bounds in seconds, from 0.5 ms to 60 s: invocations, service calls, store operations. */
+export const latencyBuckets: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
 
 export class Registry {
   private readonly families = new Map<string, Family>();
@@ -129,7 +171,7 @@ export class Registry {
     return this.register(new Gauge(name, help));
   }
 
-  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
+  histogram(name: string, help: string, buckets: readonly number[] = latencyBuckets): Histogram {
     return this.register(new Histogram(name, help, buckets));
   }
 
@@ -143,7 +185,7 @@ export class Registry {
     const lines: string[] = [];
     for (const family of this.families.values()) {
       lines.push(
-        `# HELP ${family.name} ${family.help}`,
+        `# HELP ${family.name} ${escapeHelp(family.help)}`,
         `# TYPE ${family.name} ${family.type}`,
         ...family.render(),
       );

@@ -55,7 +55,14 @@ export class TriggerJob implements Job, InvocationSink {
 
   private record(error: SerializedError | undefined): void {
     const code = error?.code;
-    const elapsed = this.meter.finish(this.requestId, this.input.kind, triggerTarget(this.input), 0, code, this.started);
+    const elapsed = this.meter.finish(
+      this.requestId,
+      this.input.kind,
+      triggerTarget(this.input),
+      0,
+      code,
+      this.started,
+    );
     if (this.span !== undefined) {
       if (error !== undefined) this.span.fail(error.code, error.message);
       this.span.end();

@@ -35,11 +35,11 @@ export interface Context<Params = Record<string, string>> {
   readonly workflows: WorkflowsClient;
   /** The app's queues: `ctx.queues.emails.send(message, { delay, idempotencyKey })`. */
   readonly queues: QueuesOf<
-    // A registered config without `queues` has none (indexing it would not compile).
+    // A registered config without `queues` has none (indexing it would not compile); so for tables.
     RegisteredConfig extends { queues?: infer Queues } ? NonNullable<Queues> : never
   >;
   /** The app's tables, typed from cairn.config.ts once it is registered (see Register). */
-  readonly tables: TablesOf<NonNullable<RegisteredConfig["tables"]>>;
+  readonly tables: TablesOf<RegisteredConfig extends { tables?: infer Tables } ? NonNullable<Tables> : never>;
   /** The app's cache (get/set with ttl, increment, rate limits, locks); never the only copy of anything. */
   readonly cache: Cache;
   /** The app's blob storage: streamed objects with metadata, listing, presigned URLs. */

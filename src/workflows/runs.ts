@@ -82,7 +82,7 @@ export interface WorkflowDefinition {
  */
 export class WorkflowEngine {
   private readonly chains = new Map<string, Promise<unknown>>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(ended?: boolean) => void>>();
 
   constructor(
     private readonly store: Store,
@@ -127,21 +127,21 @@ export class WorkflowEngine {
     const messageId = await this.store.transaction(async (tx) => {
       const created = await this.insertRun(tx, definition, id, inputJson, now, options.parentId ?? null);
       if (!created) return undefined;
-      const message = await insertMessage(
-        tx,
-        functionConsumer(definition.functionName),
-        "workflow",
-        id,
-        JSON.stringify({ runId: id }),
-        now,
-        leaseUntil,
+      // The first activation's message, leased to this node already (its first attempt).
+      const message = await tx.get<{ id: number }>(
+        `INSERT INTO cairn_messages (consumer, topic, key, payload, created_at, available_at, lease_until, lease_owner, attempts)
+         VALUES (?, 'workflow', ?, ?, ?, ?, ?, ?, 1) RETURNING id`,
+        [
+          functionConsumer(definition.functionName),
+          id,
+          JSON.stringify({ runId: id }),
+          now,
+          leaseUntil,
+          leaseUntil,
+          this.owner,
+        ],
       );
-      await tx.run("UPDATE cairn_messages SET lease_until = ?, lease_owner = ?, attempts = 1 WHERE id = ?", [
-        leaseUntil,
-        this.owner,
-        message,
-      ]);
-      return message;
+      return Number(message!.id);
     });
     if (messageId === undefined) return { id, started: false };
     // The first activation needs no journal: run it here at once, without a claim.
@@ -310,13 +310,17 @@ export class WorkflowEngine {
     });
   }
 
-  /** Record how an activation ended and arrange the next one (a timer, or nothing until an event). */
+  /**
+   * Record how an activation ended, with the journal records it had not sent yet, and arrange the
+   * next one (a timer, or nothing until an event).
+   */
   async finish(
     runId: string,
     token: number,
     messageId: string,
     outcome: Outcome,
     state: string | null,
+    records: JournalRecord[] = [],
   ): Promise<void> {
     const ended = await this.chain(runId, () =>
       this.store.transaction(async (tx) => {
@@ -325,6 +329,7 @@ export class WorkflowEngine {
         ]);
         if (run === undefined || Number(run.token) !== token || run.status !== "running")
           return { ended: false, wake: false };
+        for (const record of records) await this.writeRecord(tx, runId, record);
         const now = this.clock.now();
         const message = Number(messageId);
         if (outcome.kind === "suspended") {
@@ -532,27 +537,54 @@ export class WorkflowEngine {
   async result(id: string, timeoutMs: number): Promise<WorkflowRun> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const run = await this.get(id);
-      if (run === undefined) throw new CairnError("not_found", `no workflow run ${id}`);
-      if (run.status !== "running" || Date.now() >= deadline) return run;
-      // Woken at once when the run ends on this node; polled for runs other nodes finish.
-      await new Promise<void>((resolve) => {
-        let set = this.waiters.get(id);
-        if (set === undefined) this.waiters.set(id, (set = new Set()));
-        const done = () => {
-          clearTimeout(timer);
-          set.delete(done);
-          if (set.size === 0) this.waiters.delete(id);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.min(250, Math.max(0, deadline - Date.now())));
-        set.add(done);
-      });
+      // Listen before looking, so a run that ends between the two is never missed. Woken at once
+      // when the run ends on this node; polled for runs other nodes finish.
+      const wake = this.listen(id, Math.min(250, Math.max(0, deadline - Date.now())));
+      try {
+        // Only the status while waiting; the whole run (with its steps) once it is returned.
+        const row = await this.store.read.get<{ status: WorkflowStatus }>(
+          "SELECT status FROM cairn_workflows WHERE id = ?",
+          [id],
+        );
+        if (row === undefined) throw new CairnError("not_found", `no workflow run ${id}`);
+        if (row.status !== "running" || Date.now() >= deadline) {
+          wake.cancel();
+          const run = await this.get(id);
+          if (run === undefined) throw new CairnError("not_found", `no workflow run ${id}`);
+          return run;
+        }
+      } catch (error) {
+        wake.cancel();
+        throw error;
+      }
+      if (await wake.woken) {
+        // Ended on this node: no need to look at the status first.
+        const run = await this.get(id);
+        if (run !== undefined && run.status !== "running") return run;
+      }
     }
   }
 
+  /** Resolves with true when the run ends on this node, with false after `ms`. */
+  private listen(runId: string, ms: number): { woken: Promise<boolean>; cancel(): void } {
+    let set = this.waiters.get(runId);
+    if (set === undefined) this.waiters.set(runId, (set = new Set()));
+    const waiters = set;
+    let resolve!: (ended: boolean) => void;
+    const woken = new Promise<boolean>((done) => (resolve = done));
+    const done = (ended = false) => {
+      clearTimeout(timer);
+      waiters.delete(done);
+      if (waiters.size === 0 && this.waiters.get(runId) === waiters) this.waiters.delete(runId);
+      resolve(ended);
+    };
+    const timer = setTimeout(done, ms);
+    waiters.add(done);
+    return { woken, cancel: done };
+  }
+
   private notify(runId: string): void {
-    for (const waiter of [...(this.waiters.get(runId) ?? [])]) waiter();
+    for (const waiter of [...(this.waiters.get(runId) ?? [])]) waiter(true);
   }
 
   private definition(name: string): WorkflowDefinition {

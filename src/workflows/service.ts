@@ -83,13 +83,14 @@ export const workflowsProvider: ServiceProvider = {
             String(input),
             String(childId),
           ),
-        finish: ([runId, token, messageId, outcome, state]) =>
+        finish: ([runId, token, messageId, outcome, state, records]) =>
           engine.finish(
             String(runId),
             Number(token),
             String(messageId),
             outcome as Outcome,
             (state as string | null) ?? null,
+            (records as JournalRecord[] | undefined) ?? [],
           ),
         // ctx.workflows
         start: ([name, input, options]) =>

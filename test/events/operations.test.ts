@@ -42,6 +42,10 @@ describe("operating queues from the CLI and the platform API", () => {
     removeApp(dir);
   });
 
+  it("lists triggers in the start-up banner with what they run on and where they are declared", () => {
+    expect(cli.stderr()).toMatch(/ on +queue work +worker +functions\/work\.ts:\d+/);
+  });
+
   it("lists, inspects and redrives dead letters, and shows them in the metrics", async () => {
     await fetch(`${cli.url}/broken/yes`, { method: "PUT" });
     const sent = await run("send", "work", '{"id":"m1"}');

@@ -29,7 +29,7 @@ describe("examples/checkout", () => {
       PAYMENT_LATENCY_MS: "5",
       PAYMENT_FAILURE_RATE: "0",
       PAYMENT_CONFIRM_DELAY: "100ms",
-      CONFIRMATION_TIMEOUT: "1500ms",
+      CONFIRMATION_TIMEOUT: "3s",
     });
     url = cli.url;
     for (const item of (await getInventory(url)).items) stock[item.sku] = item.stock;

@@ -63,6 +63,14 @@ describe("loading apps", () => {
     expect(message).toMatch(/timeout/);
   });
 
+  it("reports a trigger's bad retry option with the declaration's location", async () => {
+    const message = await startError({
+      "functions/events.ts": `import { on } from "cairn";\nexport const e = on.blobCreated("in/", () => {}, { backoff: "soon" });`,
+    });
+    expect(message).toContain("functions/events.ts:2");
+    expect(message).toMatch(/backoff/);
+  });
+
   it("reports an app with no functions", async () => {
     expect(await startError({ "cairn.config.ts": "export default {};" })).toMatch(/no function modules/);
   });

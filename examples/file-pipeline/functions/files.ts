@@ -4,7 +4,7 @@ import { blobKeyOf, readStatus, setStatus } from "./_lib/status.js";
 
 /** A file name as the client knows it: 1 to 255 characters, no control characters. */
 const validName = (name: unknown): name is string =>
-  typeof name === "string" && name.length > 0 && name.length <= 255 && !/[\u0000-\u001f\u007f]/.test(name);
+  typeof name === "string" && name.length > 0 && name.length <= 255 && !/\p{Cc}/u.test(name);
 
 /** `type/subtype` with optional parameters, in printable ASCII (what a presigned URL can bind). */
 const validContentType = (type: unknown): type is string =>

@@ -50,7 +50,9 @@ export const processUpload = on.blobCreated(
     } catch (error) {
       if (isCairnError(error) && error.code === "precondition_failed") return;
       const message =
-        error instanceof CorruptFileError ? error.message : `${(error as Error).name}: ${(error as Error).message}`;
+        error instanceof CorruptFileError
+          ? error.message
+          : `${(error as Error).name}: ${(error as Error).message}`;
       const view: StatusView = { fileId, status: "queued", metadata: null, error: message, ...attempt };
       if (event.attempt >= event.maxAttempts) {
         // The last attempt: after this throw the event moves to the dead-letter queue.

@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { CairnError } from "../../sdk/errors.js";
@@ -15,9 +16,11 @@ interface Queued {
 }
 
 /**
- * The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a commit is on disk
- * before it is acknowledged. Transactions that arrive in the same turn of the event loop share one
- * commit (one fsync), each inside its own savepoint so that one failing leaves the others intact.
+ * The embedded store: one SQLite file in WAL mode. Transactions that arrive in the same turn of the
+ * event loop share one commit, each inside its own savepoint so that one failing leaves the others
+ * intact. A commit is acknowledged only once the write-ahead log holding it is on disk: SQLite runs
+ * with synchronous=NORMAL (it syncs only at checkpoints) and the log is fsync'd here, in the thread
+ * pool, so the main thread never waits on the disk and the next batch runs while one is flushed.
  * Reads use a second connection, which only ever sees committed data.
  */
 export class SqliteStore implements Store {
@@ -28,6 +31,10 @@ export class SqliteStore implements Store {
   private readonly writeStatements = new Map<string, Statement>();
   private readonly readStatements = new Map<string, Statement>();
   private queue: Queued[] = [];
+  /** The write-ahead log, opened for syncing; the flush in progress and the one queued after it. */
+  private log: FileHandle | undefined;
+  private flushing: Promise<void> | undefined;
+  private nextFlush: Promise<void> | undefined;
   private scheduled = false;
   private running = false;
   private closed = false;
@@ -38,7 +45,7 @@ export class SqliteStore implements Store {
     mkdirSync(dirname(file), { recursive: true });
     this.writer = new Database(file);
     this.writer.pragma("journal_mode = WAL");
-    this.writer.pragma("synchronous = FULL");
+    this.writer.pragma("synchronous = NORMAL");
     this.writer.pragma("busy_timeout = 5000");
     migrate(this.writer);
     this.reader = new Database(file, { readonly: true });
@@ -69,8 +76,11 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    while (this.running || this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+    while (this.running || this.queue.length > 0 || this.flushing !== undefined) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     this.closed = true;
+    await this.log?.close();
     this.reader.close();
     this.writer.close();
   }
@@ -82,6 +92,45 @@ export class SqliteStore implements Store {
       this.scheduled = false;
       void this.runBatch();
     });
+  }
+
+  /** Resolves once everything committed before the call is on disk (fsyncs are shared). */
+  private durable(): Promise<void> {
+    if (this.flushing === undefined) return this.flush();
+    this.nextFlush ??= this.flushing
+      .catch(() => undefined)
+      .then(() => {
+        this.nextFlush = undefined;
+        return this.flush();
+      });
+    return this.nextFlush;
+  }
+
+  private flush(): Promise<void> {
+    const flushing = this.syncLog().finally(() => {
+      if (this.flushing === flushing) this.flushing = undefined;
+    });
+    this.flushing = flushing;
+    return flushing;
+  }
+
+  private async syncLog(): Promise<void> {
+    const path = `${this.file}-wal`;
+    if (this.log !== undefined && (await this.log.stat()).nlink === 0) {
+      await this.log.close(); // the log was replaced: sync the new one
+      this.log = undefined;
+    }
+    if (this.log === undefined) {
+      this.log = await open(path, "r");
+      // The log's directory entry must be durable too, once.
+      const directory = await open(dirname(path), "r");
+      try {
+        await directory.sync();
+      } finally {
+        await directory.close();
+      }
+    }
+    await this.log.datasync();
   }
 
   private async runBatch(): Promise<void> {
@@ -129,14 +178,28 @@ export class SqliteStore implements Store {
       this.owner = 0;
       this.running = false;
     }
+    if (this.queue.length > 0) this.schedule(); // the next batch runs while this one is flushed
     if (committed) {
+      try {
+        await this.durable();
+      } catch (error) {
+        const failure = new CairnError(
+          "backend_unavailable",
+          `the SQLite store could not sync its log: ${(error as Error).message}`,
+          {
+            cause: error,
+            retryable: true,
+          },
+        );
+        for (const queued of batch) queued.reject(failure);
+        return;
+      }
       batch.forEach((queued, i) => {
         const outcome = outcomes[i]!;
         if (outcome.ok) queued.resolve(outcome.value);
         else queued.reject(outcome.error);
       });
     }
-    if (this.queue.length > 0) this.schedule();
   }
 
   private assertOpen(): void {

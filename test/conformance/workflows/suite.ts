@@ -111,6 +111,11 @@ const app = {
       return wf.step("slow", () => new Promise((resolve) => setTimeout(() => resolve("done"), 300)));
     });
 
+    export const slowTail = workflow("slow-tail", async (_input, wf) => {
+      await wf.step("quick", () => 1);
+      return wf.step("slow", () => new Promise((resolve) => setTimeout(() => resolve(2), 600)));
+    });
+
     export const shifty = workflow("shifty", async (_input, wf, ctx) => {
       const variant = (await ctx.tables.counters.get({ id: "variant" }))?.n ?? 0;
       await wf.step("step-" + variant, () => variant);
@@ -355,6 +360,30 @@ export function workflowsConformance(name: string, open: () => Promise<WorkflowB
         const left = await store.read.all("SELECT id FROM cairn_messages WHERE key = ?", [id]);
         return left.length === 0 ? true : undefined;
       }, 5000);
+    });
+
+    it("journals finished steps while a later step still runs, and the rest with the outcome", async () => {
+      const { id } = await start("slow-tail");
+      const early = await until(id, (r) => r.steps.length > 0);
+      expect(early.status).toBe("running");
+      expect(early.steps.map((s) => s.name)).toEqual(["quick"]);
+      expect((await ended(id)).steps.map((s) => [s.name, s.result])).toEqual([
+        ["quick", 1],
+        ["slow", 2],
+      ]);
+    });
+
+    it("answers result() as soon as the run ends, or with the running run at the timeout", async () => {
+      const { id } = await start("signals", {});
+      await until(id, (r) => r.waitingFor === "timer,signal:go");
+      expect(await engine().result(id, 50)).toMatchObject({ id, status: "running" });
+      const waiting = engine().result(id, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const sent = Date.now();
+      await engine().signal(id, "go", { note: "now" });
+      expect(await waiting).toMatchObject({ status: "completed", output: { got: "now" } });
+      expect(Date.now() - sent).toBeLessThan(200);
+      await expect(engine().result("no-such-run", 100)).rejects.toMatchObject({ code: "not_found" });
     });
 
     it("serves the HTTP contract", async () => {

@@ -43,8 +43,7 @@ const signatures: Signature[] = [
   },
   {
     type: "image/heic",
-    test: (h) =>
-      startsWith(h, "ftyp", 4) && heicBrands.has(String.fromCharCode(...h.subarray(8, 12))),
+    test: (h) => startsWith(h, "ftyp", 4) && heicBrands.has(String.fromCharCode(...h.subarray(8, 12))),
   },
   { type: "video/quicktime", test: (h) => startsWith(h, "ftyp", 4) && startsWith(h, "qt  ", 8) },
   { type: "video/mp4", test: (h) => startsWith(h, "ftyp", 4) },
