@@ -284,7 +284,7 @@ function inputFor(consumer: Consumer, group: MessageRow[]): TriggerInput {
   }
   if (consumer.kind === "schedule") {
     const tick = JSON.parse(row.payload) as { scheduledAt: number; cron: string };
-    return { kind: "schedule", tick };
+    return { kind: "schedule", tick: { id: String(row.id), ...tick } };
   }
   return {
     kind: "event",

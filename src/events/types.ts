@@ -44,6 +44,8 @@ export interface QueueBatch<T = unknown> {
 
 /** A cron tick. */
 export interface ScheduleTick {
+  /** Stable across retries of this tick's delivery: an idempotency key. */
+  id: string;
   /** The tick this invocation is for (a late delivery still carries its own tick). */
   scheduledAt: number;
   cron: string;

@@ -154,7 +154,7 @@ export type TriggerInput =
       queue: string;
       messages: Array<{ id: string; body: string; attempt: number; sentAt: number }>;
     }
-  | { kind: "schedule"; tick: { scheduledAt: number; cron: string } }
+  | { kind: "schedule"; tick: { id: string; scheduledAt: number; cron: string } }
   | {
       kind: "workflow";
       runId: string;
