@@ -351,7 +351,7 @@ export function queuesConformance(name: string, open: () => Promise<StoreFixture
       await Promise.all(nodes.map((node) => node.poll()));
       await settle(dispatcher);
       expect(consumers.bodies("tick")).toEqual([
-        { scheduledAt: Date.UTC(2031, 5, 1, 12, 1, 0), cron: "* * * * *" },
+        { id: expect.any(String), scheduledAt: Date.UTC(2031, 5, 1, 12, 1, 0), cron: "* * * * *" },
       ]);
 
       // Down for five minutes: one catch-up tick on recovery, for the first missed minute.
