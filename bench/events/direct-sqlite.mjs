@@ -1,6 +1,7 @@
 // The floor for durable queueing on this disk: one process moving messages through a better-sqlite3
-// table in Cairn's durability mode (WAL, synchronous=FULL), with no functions, threads or HTTP in the
-// way. A producer commits batches of 100; a consumer leases up to 100 due messages in one commit and
+// table with every commit on disk before it counts (WAL, synchronous=FULL: the guarantee Cairn gives,
+// which it gets by syncing the log itself), with no functions, threads or HTTP in the way. A
+// producer commits batches of 100; a consumer leases up to 100 due messages in one commit and
 // deletes them in another (at least once: a lease, then an acknowledgement), as Cairn's dispatcher
 // does. Prints {"messages", "ms", "perSecond", "cpuUsPerMessage"} as one JSON line.
 import { mkdtempSync, rmSync } from "node:fs";

@@ -106,6 +106,36 @@ describe("examples/file-pipeline: uploads processed by blob.created", () => {
     });
   });
 
+  it("does not process the same bytes twice, and processes new bytes at the same URL again", async () => {
+    const idle = () =>
+      eventually(async () => {
+        const response = await getJson(`${cli.url}/_cairn/queues`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const stats = response.body.apps[0].consumers.find(
+          (c: { consumer: string }) => c.consumer === "f:processUpload",
+        );
+        return stats.ready + stats.delayed + stats.inflight === 0 ? true : undefined;
+      }, 10_000);
+    const text = Buffer.from("one two three\n");
+    const { fileId, uploadUrl } = await announce("again.txt", "text/plain");
+    expect(await upload(uploadUrl, text, "text/plain")).toBe(201);
+    const first = await settled(fileId);
+
+    expect(await upload(uploadUrl, text, "text/plain")).toBe(200); // replaced by the same bytes
+    await idle();
+    expect(await status(fileId)).toEqual(first); // same row: not processed again
+
+    const longer = Buffer.from("one two three\nfour five\n");
+    expect(await upload(uploadUrl, longer, "text/plain")).toBe(200);
+    await idle();
+    expect((await status(fileId)).metadata).toMatchObject({
+      sha256: sha256(longer),
+      size: longer.length,
+      text: { lines: 2, words: 5 },
+    });
+  });
+
   it("streams a large upload and detects its type from the bytes, not the declared one", async () => {
     const bytes = randomBytes(24 * 1024 * 1024);
     const { fileId, uploadUrl } = await announce("data.bin"); // no content type bound

@@ -33,7 +33,11 @@ export const processUpload = on.blobCreated(
     try {
       // Exactly the bytes this event announced: if they were replaced since, a later event has the new ones.
       const object = await ctx.blobs.get(key, { ifMatch: etag });
-      if (object === undefined) return; // deleted since the upload
+      if (object === undefined) {
+        // Deleted since the upload: nothing to process until bytes arrive again.
+        await setStatus(ctx, { fileId, status: "awaiting_upload", metadata: null });
+        return;
+      }
       const facts = await inspect(object.body);
       const row = await ctx.tables.metadata.put({
         fileId,
