@@ -87,4 +87,17 @@ registerMigrations([
       CREATE TABLE cairn_schedules (name TEXT PRIMARY KEY, cron TEXT NOT NULL, next_at BIGINT NOT NULL);
     `,
   },
+  {
+    // Nodes announce themselves while they run; the leases of one that stopped announcing are
+    // handed back (see nodes.ts), and the owner index makes that a lookup rather than a scan.
+    name: "0004_nodes",
+    sqlite: `
+      CREATE TABLE cairn_nodes (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL, seen_at INTEGER NOT NULL);
+      CREATE INDEX cairn_messages_owner ON cairn_messages (lease_owner) WHERE lease_owner IS NOT NULL;
+    `,
+    postgres: `
+      CREATE TABLE cairn_nodes (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL, seen_at BIGINT NOT NULL);
+      CREATE INDEX cairn_messages_owner ON cairn_messages (lease_owner) WHERE lease_owner IS NOT NULL;
+    `,
+  },
 ]);

@@ -7,6 +7,7 @@ import { DeadLetters } from "./dead-letters.js";
 import { Dispatcher } from "./dispatcher.js";
 import { releaseOrphanedLeases } from "./messages.js";
 import "./migrations.js";
+import { NodeRegistry } from "./nodes.js";
 import { queueSettings, Queues, type QueueSettings } from "./queues.js";
 import { Scheduler } from "./scheduler.js";
 import { QueueStats } from "./stats.js";
@@ -60,6 +61,7 @@ export const queuesProvider: ServiceProvider = {
         .catch((error: unknown) => logger.warn({ err: error }, "purging idempotency keys failed"));
     }, 60_000);
     dedupTimer.unref();
+    const nodes = new NodeRegistry(store, clock, nodeId, logger, () => dispatcher.kick());
     const host: EventsHost = {
       queues,
       deadLetters: new DeadLetters(store, clock, () => dispatcher.kick()),
@@ -81,17 +83,20 @@ export const queuesProvider: ServiceProvider = {
               "took back the leases of a node that stopped without handing them back",
             );
         }
+        await nodes.join();
         await scheduler.start();
         dispatcher.start();
       },
       async drain() {
         scheduler.stop();
         await dispatcher.stop();
+        await nodes.leave();
       },
       close() {
         unsubscribe();
         clearInterval(dedupTimer);
         scheduler.stop();
+        nodes.stop();
       },
       operations: {
         send: ([queue, body, options]) => queues.send(String(queue), body, options as SendOptions),

@@ -137,7 +137,7 @@ describe("crash safety of the checkout saga", () => {
       `all ${acknowledged.size} orders acknowledged (${retries} retried requests); waiting for them to end`,
     );
 
-    // Leases held by killed processes expire (the workflow's timeout + 10 s) and their runs resume.
+    // A restarted node takes back the killed process's leases at once, and their runs resume.
     const views = new Map<string, OrderView>();
     const deadline = Date.now() + 80_000;
     for (;;) {

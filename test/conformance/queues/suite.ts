@@ -7,6 +7,7 @@ import {
   type TriggerInvoker,
   type TriggerOutcome,
 } from "../../../src/events/dispatcher.js";
+import { NodeRegistry, nodeTimeoutMs } from "../../../src/events/nodes.js";
 import { Publisher } from "../../../src/events/publisher.js";
 import { queueSettings, Queues } from "../../../src/events/queues.js";
 import { Scheduler } from "../../../src/events/scheduler.js";
@@ -296,6 +297,47 @@ export function queuesConformance(name: string, open: () => Promise<StoreFixture
       expect(other.bodies("worker")).toEqual([{ stuck: true }]);
       const left = await fixture.store.read.get<{ n: number }>("SELECT COUNT(*) AS n FROM cairn_messages");
       expect(Number(left!.n)).toBe(0);
+    });
+
+    it("takes back a silent node's leases after the node timeout, long before they expire", async () => {
+      await fixture.store.transaction((tx) => tx.run("DELETE FROM cairn_nodes"));
+      const long = new Dispatcher(
+        fixture.store,
+        clock,
+        allConsumers.map((c) => (c.id === "q:jobs" ? { ...c, visibilityMs: 10 * 60_000 } : c)),
+        { invoke: () => new Promise<TriggerOutcome>(() => {}) }, // node A is killed mid-delivery
+        "node-a",
+        quiet,
+      );
+      made.push(long);
+      const registryA = new NodeRegistry(fixture.store, clock, "node-a", quiet, () => {});
+      await registryA.join();
+      registryA.stop(); // killed: no more heartbeats, no leases handed back
+      await queues.send("jobs", { orphaned: true });
+      await settle(long);
+      const other = new ScriptedConsumers();
+      const nodeB = node("node-b", other);
+      const registryB = new NodeRegistry(fixture.store, clock, "node-b", quiet, () => nodeB.kick());
+      await registryB.join();
+      registryB.stop();
+      // Heard from within the timeout: alive, its lease stands.
+      clock.advance(nodeTimeoutMs - 1);
+      expect(await registryB.sweep()).toBe(0);
+      await settle(nodeB);
+      expect(other.deliveries).toHaveLength(0);
+      // Silent for longer: B releases A's lease (once: a second sweep finds nothing) and delivers it.
+      clock.advance(2);
+      await fixture.store.transaction((tx) =>
+        tx.run("UPDATE cairn_nodes SET seen_at = ? WHERE id = ?", [clock.now(), "node-b"]),
+      );
+      expect(await registryB.sweep()).toBe(1);
+      expect(await registryB.sweep()).toBe(0);
+      await settle(nodeB);
+      expect(other.bodies("worker")).toEqual([{ orphaned: true }]);
+      const nodes = await fixture.store.read.all<{ id: string }>("SELECT id FROM cairn_nodes ORDER BY id");
+      expect(nodes.map((row) => row.id)).toEqual(["node-b"]);
+      await registryB.leave();
+      expect(await fixture.store.read.all("SELECT id FROM cairn_nodes")).toEqual([]);
     });
 
     it("shares work between two nodes without delivering a message twice", async () => {
