@@ -75,13 +75,13 @@ export function registerConsole(admin: AdminApi, source: ConsoleSource, token: s
             : "the console is disabled: set CAIRN_ADMIN_TOKEN on the server",
         );
       }
-      if (!sessions.allowAttempt()) {
+      if (!sessions.allowAttempt(req)) {
         throw new CairnError("rate_limited", "too many failed logins; wait a minute", { retryable: true });
       }
       const body = (await request.json()) as { token?: unknown } | undefined;
       const given = typeof body?.token === "string" ? body.token : "";
       if (!admin.checkToken(given)) {
-        sessions.failed();
+        sessions.failed(req);
         throw new CairnError("unauthorized", "that is not the admin token (CAIRN_ADMIN_TOKEN)");
       }
       noContent(res, sessions.cookie(sessions.issue(), req));

@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 export const sessionCookie = "cairn_console";
 /** How long a console login lasts. */
 export const sessionTtlMs = 12 * 60 * 60_000;
-/** Failed logins a node accepts per minute before it answers 429. */
+/** Failed logins a node accepts per minute from one address before it answers 429. */
 const failuresPerMinute = 10;
 
 /**
@@ -15,7 +15,8 @@ const failuresPerMinute = 10;
  */
 export class ConsoleSessions {
   private readonly key: Buffer | undefined;
-  private failures: number[] = [];
+  /** Times of recent failed logins, per client address. */
+  private failures = new Map<string, number[]>();
 
   constructor(
     token: string | undefined,
@@ -59,15 +60,24 @@ export class ConsoleSessions {
     return Number.isFinite(expires) && expires > this.now();
   }
 
-  /** Count a failed login; false when too many failed in the last minute (the caller answers 429). */
-  allowAttempt(): boolean {
+  /** May this address try a login? False after too many failures in the last minute (answer 429). */
+  allowAttempt(req: IncomingMessage): boolean {
     const now = this.now();
-    this.failures = this.failures.filter((at) => now - at < 60_000);
-    return this.failures.length < failuresPerMinute;
+    const recent = (this.failures.get(addressOf(req)) ?? []).filter((at) => now - at < 60_000);
+    return recent.length < failuresPerMinute;
   }
 
-  failed(): void {
-    this.failures.push(this.now());
+  failed(req: IncomingMessage): void {
+    const now = this.now();
+    if (this.failures.size >= 10_000) {
+      // Forget addresses whose failures are all older than a minute (bounded memory).
+      for (const [address, times] of this.failures)
+        if (times.every((at) => now - at >= 60_000)) this.failures.delete(address);
+    }
+    const address = addressOf(req);
+    const recent = (this.failures.get(address) ?? []).filter((at) => now - at < 60_000);
+    recent.push(now);
+    this.failures.set(address, recent);
   }
 
   /** Set-Cookie for a session (Secure when the request came over HTTPS, directly or via a proxy). */
@@ -82,6 +92,10 @@ export class ConsoleSessions {
   private sign(payload: string): string {
     return createHmac("sha256", this.key!).update(payload).digest("base64url");
   }
+}
+
+function addressOf(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? "unknown";
 }
 
 function secure(req: IncomingMessage): string {

@@ -88,10 +88,16 @@ export class CairnNode implements GatewayState {
     registerBlobRoutes(this.admin, (app) => this.services(app)?.api<BlobStore>("blobs"), logger);
     registerJwksRoutes(this.admin, () => this.deployment?.apps ?? []);
     const events = () =>
-      (this.deployment?.apps ?? []).map(({ app, services }) => ({ app: app.name, events: services.api<EventsHost>("queues") }));
+      (this.deployment?.apps ?? []).map(({ app, services }) => ({
+        app: app.name,
+        events: services.api<EventsHost>("queues"),
+      }));
     registerQueueRoutes(this.admin, events);
     registerWorkflowRoutes(this.admin, () =>
-      (this.deployment?.apps ?? []).map(({ app, services }) => ({ app: app.name, engine: services.api<WorkflowEngine>("workflows") })),
+      (this.deployment?.apps ?? []).map(({ app, services }) => ({
+        app: app.name,
+        engine: services.api<WorkflowEngine>("workflows"),
+      })),
     );
     registerQueueMetrics(this.metrics, events);
     const otlp = otlpSettings(this.env);

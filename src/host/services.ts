@@ -106,7 +106,9 @@ export class AppServices {
   }
 
   async drain(): Promise<void> {
-    await Promise.all(this.opened.map((open) => (open.drain === undefined ? Promise.resolve() : open.drain())));
+    await Promise.all(
+      this.opened.map((open) => (open.drain === undefined ? Promise.resolve() : open.drain())),
+    );
   }
 
   /** A service's host api (for the platform's own routes and tools). */

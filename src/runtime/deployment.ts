@@ -132,7 +132,11 @@ export class Deployment {
   private triggerSpan(target: RouteTarget, input: TriggerInput): Span | undefined {
     const tracer = this.telemetry.tracer;
     if (tracer === undefined) return undefined;
-    const attributes = { "cairn.app": target.app.name, "cairn.function": target.spec.name, "cairn.trigger": input.kind };
+    const attributes = {
+      "cairn.app": target.app.name,
+      "cairn.function": target.spec.name,
+      "cairn.trigger": input.kind,
+    };
     if (input.kind !== "workflow") {
       return tracer.start(`${input.kind} ${triggerTarget(input)}`, { kind: SpanKind.consumer, attributes });
     }

@@ -13,4 +13,6 @@ import type { AppConfig } from "./config.js";
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- augmented by apps
 export interface Register {}
 
-export type RegisteredConfig = Register extends { config: infer Config extends AppConfig } ? Config : AppConfig;
+export type RegisteredConfig = Register extends { config: infer Config extends AppConfig }
+  ? Config
+  : AppConfig;

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, getJson, makeApp, startNode, type TestNode } from "../helpers/app.js";
 import { chromiumAvailable, launchChromium, screenshots } from "./browser.js";
 import { opsApp } from "./ops-app.js";
@@ -15,7 +15,7 @@ const checkoutSource = join(import.meta.dirname, "..", "..", "examples", "checko
  * app of this suite's own (a workflow that fails until approved, a queue whose consumer fails, a
  * table, blobs). Screenshots of every page land in test-artifacts/console/.
  */
-describe.skipIf(!chromiumAvailable)("the web console in a browser", () => {
+describe.skipIf(!chromiumAvailable)("the web console in a browser", { timeout: 60_000 }, () => {
   let root: string;
   let test: TestNode;
   let browser: BrowserContext;
@@ -31,25 +31,32 @@ describe.skipIf(!chromiumAvailable)("the web console in a browser", () => {
     cpSync(join(checkoutSource, "cairn.config.ts"), join(root, "checkout", "cairn.config.ts"));
     cpSync(join(checkoutSource, "functions"), join(root, "checkout", "functions"), { recursive: true });
     makeApp(opsApp, join(root, "ops"));
+    // The checkout's config reads its settings from the environment it is loaded in (this process):
+    // no random declines, and a confirmation late enough to see the run wait for it.
+    Object.assign(process.env, {
+      PAYMENTS_URL: "",
+      PAYMENT_LATENCY_MS: "5",
+      PAYMENT_FAILURE_RATE: "0",
+      PAYMENT_CONFIRM_DELAY: "4s",
+      CONFIRMATION_TIMEOUT: "60s",
+    });
     test = await startNode({
       dir: root,
       dataDir: join(root, ".data"),
-      env: {
-        ...process.env,
-        CAIRN_ADMIN_TOKEN: token,
-        CAIRN_DATABASE_URL: "",
-        PAYMENTS_URL: "",
-        PAYMENT_LATENCY_MS: "5",
-        PAYMENT_FAILURE_RATE: "0",
-        PAYMENT_CONFIRM_DELAY: "1500ms",
-        CONFIRMATION_TIMEOUT: "20s",
-      },
+      env: { ...process.env, CAIRN_ADMIN_TOKEN: token, CAIRN_DATABASE_URL: "" },
     });
     expect((await app("/seed", { method: "POST" })).status).toBe(204);
     browser = await launchChromium();
     page = await browser.newPage();
     page.on("request", (request) => requested.push(request.url()));
   }, 90_000);
+  // A failed test leaves a picture of the page as it was.
+  afterEach(async (context) => {
+    if (context.task.result?.state === "fail" && page !== undefined)
+      await shot(`failed-${context.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, "-")}`).catch(
+        () => undefined,
+      );
+  });
   afterAll(async () => {
     await browser?.close();
     await test?.stop();
@@ -117,8 +124,11 @@ describe.skipIf(!chromiumAvailable)("the web console in a browser", () => {
     await page.locator(`[data-run="${orderId}"] a`).click();
     await page.waitForSelector("[data-testid=timeline]");
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 2));
-    // It waits for the payment confirmation (1.5 s), so it is seen running first.
+    // It waits for the payment confirmation (4 s), so it is seen running first.
     await page.waitForSelector("[data-testid=run-status] [data-status=running]");
+    await expect
+      .poll(() => page.textContent("[data-testid=pending]"), { timeout: 10_000 })
+      .toContain("Waiting for signal: payment-confirmed");
     await shot("04-checkout-running");
     await page.waitForSelector("[data-testid=run-status] [data-status=completed]", { timeout: 30_000 });
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(2);
@@ -133,6 +143,39 @@ describe.skipIf(!chromiumAvailable)("the web console in a browser", () => {
     await shot("05-checkout-completed");
   });
 
+  it("signals one running checkout and cancels another from their pages", async () => {
+    // "tok_unconfirmed" is charged but never confirmed by the payment provider: the run waits.
+    const order = async () => {
+      const response = await app("/orders", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ items: [{ sku: "mug", qty: 1 }], paymentToken: "tok_unconfirmed" }),
+      });
+      const { orderId } = (await response.json()) as { orderId: string };
+      await page.goto(consoleUrl(`#/workflows/${orderId}`));
+      await expect
+        .poll(() => page.textContent("[data-testid=pending]"), { timeout: 15_000 })
+        .toContain("Waiting for signal: payment-confirmed");
+      return orderId;
+    };
+    await order();
+    await page.fill("[data-testid=signal-name]", "payment-confirmed");
+    await page.fill("[data-testid=signal-payload]", '{"chargeId":"from-the-console"}');
+    await page.click("[data-testid=signal]");
+    await page.waitForSelector("[data-testid=run-status] [data-status=completed]", { timeout: 20_000 });
+    expect(await page.textContent("[data-testid=run-state]")).toContain("from-the-console");
+
+    await order();
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.click("[data-testid=cancel]");
+    await page.waitForSelector("[data-testid=run-status] [data-status=cancelled]", { timeout: 20_000 });
+    const steps = await page
+      .locator("[data-testid=steps] tr[data-step]")
+      .evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset.step));
+    expect(steps).toContain("compensate:payment-intent");
+    await shot("06-cancelled-run");
+  });
+
   it("finds a failed run and retries it", async () => {
     const started = await getJson(`${test.url}/start/approval`, { method: "POST", body: "{}" });
     const id = started.body.id as string;
@@ -140,7 +183,7 @@ describe.skipIf(!chromiumAvailable)("the web console in a browser", () => {
     await page.selectOption("[data-testid=filter-status]", "failed");
     const row = page.locator(`[data-run="${id}"]`);
     await row.waitFor({ timeout: 15_000 });
-    await shot("06-failed-runs");
+    await shot("07-failed-runs");
     await row.locator("a").click();
     await page.waitForSelector("[data-testid=run-status] [data-status=failed]");
     expect(await page.textContent("[data-testid=run-error]")).toContain("not approved yet");
@@ -148,7 +191,7 @@ describe.skipIf(!chromiumAvailable)("the web console in a browser", () => {
     await app("/switch/approval", { method: "POST" });
     await page.click("[data-testid=retry]");
     await page.waitForSelector("[data-testid=run-status] [data-status=completed]", { timeout: 15_000 });
-    await shot("07-retried-run");
+    await shot("08-retried-run");
   });
 
   it("inspects a dead letter and redrives it", async () => {
@@ -162,7 +205,7 @@ describe.skipIf(!chromiumAvailable)("the web console in a browser", () => {
     await page.locator("[data-testid=dead-letters] [data-testid=inspect]").first().click();
     await expect.poll(() => page.textContent("[data-testid=dead-letter]")).toContain("job-7");
     expect(await page.textContent("[data-testid=dead-letter]")).toContain("the worker is switched off");
-    await shot("08-dead-letter");
+    await shot("09-dead-letter");
     await app("/switch/jobs", { method: "POST" });
     await page.locator("[data-testid=dead-letters] [data-testid=redrive]").first().click();
     await expect
@@ -174,11 +217,12 @@ describe.skipIf(!chromiumAvailable)("the web console in a browser", () => {
       });
       return body.items.some((item: { code: string | null }) => item.code === null) ? true : undefined;
     }, 10_000);
-    await shot("09-redriven");
+    await shot("10-redriven");
   });
 
   it("browses a table by partition with the cursor and shows an item with its version", async () => {
     await page.goto(consoleUrl("#/tables"));
+    await page.locator("[data-testid=items]").waitFor();
     await page.selectOption("[data-testid=filter-app]", "ops");
     await page.selectOption("[data-testid=table]", "notes");
     await page.fill("[data-testid=partition]", "ann");
@@ -189,11 +233,12 @@ describe.skipIf(!chromiumAvailable)("the web console in a browser", () => {
     await page.click('[data-item="ann/note-12"]');
     await expect.poll(() => page.textContent("[data-testid=item]")).toContain("note 12");
     expect(Number(await page.textContent("[data-testid=item-version]"))).toBeGreaterThan(0);
-    await shot("10-table");
+    await shot("11-table");
   });
 
   it("browses blobs by prefix and downloads one through a presigned URL", async () => {
     await page.goto(consoleUrl("#/blobs"));
+    await page.locator("[data-testid=blobs]").waitFor();
     await page.selectOption("[data-testid=filter-app]", "ops");
     await page.click('[data-prefix="reports/"]');
     await page.click('[data-prefix="reports/2024/"]');
@@ -205,14 +250,14 @@ describe.skipIf(!chromiumAvailable)("the web console in a browser", () => {
     );
     const download = await page.request.get(href!);
     expect(await download.text()).toBe("first quarter");
-    await shot("11-blobs");
+    await shot("12-blobs");
   });
 
   it("shows the cache's hit rate and size", async () => {
     await page.goto(consoleUrl("#/cache"));
     const ops = page.locator('[data-app="ops"]');
     await expect.poll(() => ops.locator("[data-testid=hit-rate]").textContent()).toMatch(/\d+\.\d %/);
-    await shot("12-cache");
+    await shot("13-cache");
   });
 
   it("made no request to anything but this node", () => {

@@ -163,8 +163,7 @@ export class Replay {
       set state(value: Record<string, unknown>) {
         setState(value);
       },
-      step: (name, fn, options) =>
-        this.step(name, fn, options as StepOptions) as never,
+      step: (name, fn, options) => this.step(name, fn, options as StepOptions) as never,
       sleep: (duration) => this.sleepUntil(this.now() + parseDuration(duration, "sleep")),
       sleepUntil: (date) => this.sleepUntil(typeof date === "number" ? date : date.getTime()),
       waitForSignal: (name, options) => this.waitForSignal(name, options?.timeout) as never,
@@ -224,8 +223,7 @@ export class Replay {
     const { seq, record } = this.next(name, kind);
     if (record?.status === "completed") {
       const result = parse(record.result);
-      if (options.compensate)
-        this.compensations.push({ name, result, fn: options.compensate });
+      if (options.compensate) this.compensations.push({ name, result, fn: options.compensate });
       return result;
     }
     if (record?.status === "failed") throw deserializeError(JSON.parse(record.error!) as SerializedError);
@@ -307,8 +305,7 @@ export class Replay {
         });
         return this.wait({ wakeAt: retryAt });
       }
-      if (options.compensate)
-        this.compensations.push({ name, result, fn: options.compensate });
+      if (options.compensate) this.compensations.push({ name, result, fn: options.compensate });
       return result;
     } finally {
       this.running--;
@@ -515,19 +512,22 @@ function stepContext(
   timeout: Duration | undefined,
 ): BuiltStep {
   const abort = new AbortController();
-  const tables = new Proxy({}, {
-    get(_target, table) {
-      if (typeof table !== "string") return undefined;
-      const handle: StepTable = {
-        put: (item, conditions) => void writes.push({ put: { table, item, ...conditions } }),
-        update: (key, changes, conditions) =>
-          void writes.push({ update: { table, key, changes, ...conditions } }),
-        delete: (key, conditions) => void writes.push({ delete: { table, key, ...conditions } }),
-        check: (key, conditions) => void writes.push({ check: { table, key, ...conditions } }),
-      };
-      return handle;
+  const tables = new Proxy(
+    {},
+    {
+      get(_target, table) {
+        if (typeof table !== "string") return undefined;
+        const handle: StepTable = {
+          put: (item, conditions) => void writes.push({ put: { table, item, ...conditions } }),
+          update: (key, changes, conditions) =>
+            void writes.push({ update: { table, key, changes, ...conditions } }),
+          delete: (key, conditions) => void writes.push({ delete: { table, key, ...conditions } }),
+          check: (key, conditions) => void writes.push({ check: { table, key, ...conditions } }),
+        };
+        return handle;
+      },
     },
-  });
+  );
   void timeout;
   return {
     abort,

@@ -37,7 +37,10 @@ export const blobsView: View = async (root, context) => {
     void draw().catch((error: unknown) => context.notice(describe(error), "error"));
   };
 
+  let drawing = 0;
   const draw = async () => {
+    // Only the latest listing is shown, whatever order the answers arrive in.
+    const mine = ++drawing;
     setRouteParams({ app: app.value, prefix: prefix.value || undefined });
     const parts = prefix.value.split("/").filter((part, i, all) => part !== "" || i < all.length - 1);
     fill(
@@ -51,6 +54,7 @@ export const blobsView: View = async (root, context) => {
     const page = await api.get<{ objects: BlobInfo[]; prefixes: string[]; cursor?: string }>(
       `/blobs${query({ app: app.value, prefix: prefix.value, delimiter: "/", limit: 50, cursor })}`,
     );
+    if (mine !== drawing) return;
     fill(
       list,
       h(

@@ -55,10 +55,13 @@ export async function invocationPanel(
   const errorsOnly = h("input", { type: "checkbox", checked: initial.get("errors") === "1" });
   const list = h("div");
   const open = new Set<string>();
+  let drawing = 0;
   const draw = async () => {
+    const mine = ++drawing;
     const { items } = await api.get<{ items: Invocation[] }>(
       `/invocations${query({ ...scope, request: search.value.trim(), errors: errorsOnly.checked, limit: 100 })}`,
     );
+    if (mine !== drawing) return; // a later draw has started
     fill(
       list,
       items.length === 0

@@ -41,8 +41,12 @@ export const tablesView: View = async (root, context) => {
 
   const current = () => tables.find((table) => table.name === tableSelect.value);
 
-  const loadTables = async () => {
+  let loading = 0;
+  /** The app's tables into the picker; false when another app was picked meanwhile. */
+  const loadTables = async (): Promise<boolean> => {
+    const mine = ++loading;
     const data = await api.get<{ tables: TableInfo[] }>(`/tables${query({ app: app.value })}`);
+    if (mine !== loading) return false;
     tables = data.tables;
     fill(
       tableSelect,
@@ -50,9 +54,13 @@ export const tablesView: View = async (root, context) => {
     );
     const wanted = initial.get("table");
     if (wanted !== null && tables.some((table) => table.name === wanted)) tableSelect.value = wanted;
+    return true;
   };
 
+  let browsing = 0;
   const browse = async () => {
+    // Only the latest page is shown, whatever order the answers arrive in.
+    const mine = ++browsing;
     const table = current();
     if (table === undefined) {
       fill(items, h("p", { class: "empty" }, "This app declares no tables."));
@@ -82,6 +90,7 @@ export const tablesView: View = async (root, context) => {
         cursor,
       })}`,
     );
+    if (mine !== browsing) return;
     const keys = [table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])];
     fill(
       items,
@@ -174,9 +183,17 @@ export const tablesView: View = async (root, context) => {
     cursors = [];
     cursor = undefined;
     fill(detail);
-    void browse().catch((error: unknown) => context.notice(describe(error), "error"));
+    void browse().catch((error: unknown) => {
+      fill(items, h("div", { class: "error-box" }, describe(error)));
+      fill(pager);
+    });
   };
-  app.addEventListener("change", () => void loadTables().then(restart));
+  app.addEventListener("change", () => {
+    loadTables().then(
+      (current) => current && restart(),
+      (error: unknown) => context.notice(describe(error), "error"),
+    );
+  });
   tableSelect.addEventListener("change", restart);
   order.addEventListener("change", restart);
   numeric.addEventListener("change", restart);
@@ -197,8 +214,7 @@ export const tablesView: View = async (root, context) => {
     h("button", { type: "submit", "data-testid": "browse" }, "Browse"),
   );
   fill(root, h("h1", null, "Tables"), form, schema, items, pager, detail);
-  await loadTables();
-  await browse();
+  if (await loadTables()) restart();
 };
 
 function preview(item: Item, keys: string[]): string {

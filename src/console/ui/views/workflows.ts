@@ -47,7 +47,9 @@ export const workflowsView: View = async (root, context) => {
   let cursors: string[] = [];
   let cursor: string | undefined;
 
+  let drawing = 0;
   const draw = async () => {
+    const mine = ++drawing;
     const epoch = (input: HTMLInputElement) => (input.value ? new Date(input.value).getTime() : undefined);
     const page = await api.get<{ items: RunSummary[]; cursor?: string }>(
       `/workflows${query({
@@ -60,6 +62,7 @@ export const workflowsView: View = async (root, context) => {
         cursor,
       })}`,
     );
+    if (mine !== drawing) return; // a later draw has started
     fill(
       list,
       h(
