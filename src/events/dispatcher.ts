@@ -279,8 +279,8 @@ function inputFor(consumer: Consumer, group: MessageRow[]): TriggerInput {
   }
   const row = group[0]!;
   if (consumer.kind === "workflow") {
-    const { runId } = JSON.parse(row.payload) as { runId: string };
-    return { kind: "workflow", runId, messageId: String(row.id) };
+    const { runId, trace } = JSON.parse(row.payload) as { runId: string; trace?: string };
+    return { kind: "workflow", runId, messageId: String(row.id), ...(trace !== undefined && { trace }) };
   }
   if (consumer.kind === "schedule") {
     const tick = JSON.parse(row.payload) as { scheduledAt: number; cron: string };

@@ -8,7 +8,7 @@ import type { FunctionMeter } from "../telemetry/function-meter.js";
 import type { RecentLog } from "../telemetry/recent.js";
 import { ServiceCallMeter, type Traced } from "../telemetry/service-calls.js";
 import { Telemetry } from "../telemetry/telemetry.js";
-import { SpanKind, type Span } from "../telemetry/tracing.js";
+import { parseTraceparent, SpanKind, type Span } from "../telemetry/tracing.js";
 import { TriggerJob, triggerTarget } from "./trigger-job.js";
 import type { FunctionSpec, LoadedApp } from "./app.js";
 import type { Instance } from "./instance.js";
@@ -143,10 +143,9 @@ export class Deployment {
     const name = `workflow ${target.spec.trigger?.kind === "workflow" ? target.spec.trigger.workflow : target.spec.name}`;
     // A run's first activation is delivered from inside the service call that started it.
     const starting = input.activation === undefined ? undefined : this.telemetry.activeSpan.getStore();
-    const parent = starting ?? this.telemetry.runTrace(input.runId);
-    const span = tracer.start(name, { parent, attributes: { ...attributes, "cairn.run_id": input.runId } });
-    if (span !== undefined) this.telemetry.rememberRun(input.runId, parent ?? span);
-    return span;
+    // Later activations (on any node, after any restart) carry the start's traceparent with them.
+    const parent = starting ?? parseTraceparent(input.trace);
+    return tracer.start(name, { parent, attributes: { ...attributes, "cairn.run_id": input.runId } });
   }
 
   get busy(): number {

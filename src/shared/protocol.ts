@@ -162,6 +162,8 @@ export type TriggerInput =
       messageId: string;
       /** The run's journal and inputs, when the host had them at hand (else the instance loads them). */
       activation?: Activation;
+      /** The W3C traceparent of the call that started the run (only when tracing was on then). */
+      trace?: string;
     };
 
 /** Everything a workflow activation replays from. JSON values travel as text. */

@@ -2,10 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { Registry, type Counter, type Histogram } from "../metrics/registry.js";
 import { FunctionMeter } from "./function-meter.js";
 import { RecentActivity } from "./recent.js";
-import type { Span, SpanContext, Tracer } from "./tracing.js";
-
-/** Runs whose trace a node remembers, so every activation of a run joins the trace that started it. */
-const rememberedRuns = 10_000;
+import type { Span, Tracer } from "./tracing.js";
 
 /**
  * A node's telemetry: its metrics registry, its tracer (only when an OTLP endpoint is configured)
@@ -26,7 +23,6 @@ export class Telemetry {
   /** The span a host-side service call runs under (set only while tracing, only for calls that start runs). */
   readonly activeSpan = new AsyncLocalStorage<Span>();
   private readonly meters = new Map<string, FunctionMeter>();
-  private readonly runTraces = new Map<string, SpanContext>();
 
   constructor(
     readonly metrics: Registry = new Registry(),
@@ -86,19 +82,5 @@ export class Telemetry {
       this.meters.set(key, meter);
     }
     return meter;
-  }
-
-  /** The trace a workflow run belongs to on this node (bounded: the oldest runs are forgotten). */
-  runTrace(runId: string): SpanContext | undefined {
-    return this.runTraces.get(runId);
-  }
-
-  rememberRun(runId: string, context: SpanContext): void {
-    if (this.runTraces.has(runId)) return;
-    if (this.runTraces.size >= rememberedRuns) {
-      const oldest = this.runTraces.keys().next().value;
-      if (oldest !== undefined) this.runTraces.delete(oldest);
-    }
-    this.runTraces.set(runId, { traceId: context.traceId, spanId: context.spanId, sampled: true });
   }
 }

@@ -99,4 +99,11 @@ registerMigrations([
       CREATE INDEX cairn_workflow_signals_run ON cairn_workflow_signals (run_id, id);
     `,
   },
+  {
+    // The W3C traceparent of the call that started a run: every activation, on any node and after
+    // any restart, joins that trace.
+    name: "0005_workflow_trace",
+    sqlite: "ALTER TABLE cairn_workflows ADD COLUMN trace TEXT;",
+    postgres: "ALTER TABLE cairn_workflows ADD COLUMN trace TEXT;",
+  },
 ]);

@@ -106,7 +106,7 @@ export class WorkflowEngine {
   async start(
     name: string,
     input: unknown,
-    options: { id?: string; parentId?: string } = {},
+    options: { id?: string; parentId?: string; trace?: string } = {},
   ): Promise<{ id: string; started: boolean }> {
     const definition = this.definition(name);
     const id = options.id ?? `wf_${randomBytes(12).toString("base64url")}`;
@@ -122,24 +122,26 @@ export class WorkflowEngine {
       );
     }
     const inputJson = toJson(input, "the workflow's input");
+    const trace = options.trace ?? null;
+    const payload = activationPayload(id, trace);
     const now = this.clock.now();
     const leaseUntil = now + definition.visibilityMs;
     const messageId = await this.store.transaction(async (tx) => {
-      const created = await this.insertRun(tx, definition, id, inputJson, now, options.parentId ?? null);
+      const created = await this.insertRun(
+        tx,
+        definition,
+        id,
+        inputJson,
+        now,
+        options.parentId ?? null,
+        trace,
+      );
       if (!created) return undefined;
       // The first activation's message, leased to this node already (its first attempt).
       const message = await tx.get<{ id: number }>(
         `INSERT INTO cairn_messages (consumer, topic, key, payload, created_at, available_at, lease_until, lease_owner, attempts)
          VALUES (?, 'workflow', ?, ?, ?, ?, ?, ?, 1) RETURNING id`,
-        [
-          functionConsumer(definition.functionName),
-          id,
-          JSON.stringify({ runId: id }),
-          now,
-          leaseUntil,
-          leaseUntil,
-          this.owner,
-        ],
+        [functionConsumer(definition.functionName), id, payload, now, leaseUntil, leaseUntil, this.owner],
       );
       return Number(message!.id);
     });
@@ -164,12 +166,18 @@ export class WorkflowEngine {
           id: messageId,
           topic: "workflow",
           key: id,
-          payload: JSON.stringify({ runId: id }),
+          payload,
           attempts: 1,
           created_at: now,
         },
       ],
-      { kind: "workflow", runId: id, messageId: String(messageId), activation },
+      {
+        kind: "workflow",
+        runId: id,
+        messageId: String(messageId),
+        activation,
+        ...(trace !== null && { trace }),
+      },
     );
     return { id, started: true };
   }
@@ -294,13 +302,19 @@ export class WorkflowEngine {
           throw new CairnError("workflow_stale", "this activation was superseded", { retryable: true });
         }
         await this.writeRecord(tx, runId, record);
-        if (await this.insertRun(tx, definition, childId, input, now, runId)) {
+        // A child joins its parent's trace.
+        const parent = await tx.get<{ trace: string | null }>(
+          "SELECT trace FROM cairn_workflows WHERE id = ?",
+          [runId],
+        );
+        const trace = parent?.trace ?? null;
+        if (await this.insertRun(tx, definition, childId, input, now, runId, trace)) {
           await insertMessage(
             tx,
             functionConsumer(definition.functionName),
             "workflow",
             childId,
-            JSON.stringify({ runId: childId }),
+            activationPayload(childId, trace),
             now,
             now,
           );
@@ -605,11 +619,12 @@ export class WorkflowEngine {
     input: string,
     now: number,
     parentId: string | null,
+    trace: string | null,
   ): Promise<boolean> {
     const inserted = await tx.run(
-      `INSERT INTO cairn_workflows (id, name, status, input, parent_id, token, created_at, updated_at)
-       VALUES (?, ?, 'running', ?, ?, 1, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      [id, definition.name, input, parentId, now, now],
+      `INSERT INTO cairn_workflows (id, name, status, input, parent_id, token, created_at, updated_at, trace)
+       VALUES (?, ?, 'running', ?, ?, 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      [id, definition.name, input, parentId, now, now, trace],
     );
     return inserted.changes > 0;
   }
@@ -678,7 +693,10 @@ export class WorkflowEngine {
 
   /** Queue an activation of a run (its activations share the run id as ordering key). */
   private async wake(tx: SqlExecutor, runId: string, now: number): Promise<void> {
-    const run = await tx.get<{ name: string }>("SELECT name FROM cairn_workflows WHERE id = ?", [runId]);
+    const run = await tx.get<{ name: string; trace: string | null }>(
+      "SELECT name, trace FROM cairn_workflows WHERE id = ?",
+      [runId],
+    );
     if (run === undefined) return;
     const definition = this.definitions.get(run.name);
     if (definition === undefined) return; // its code is gone from this deployment: it stays as it is
@@ -699,7 +717,7 @@ export class WorkflowEngine {
       functionConsumer(definition.functionName),
       "workflow",
       runId,
-      JSON.stringify({ runId }),
+      activationPayload(runId, run.trace),
       now,
       now,
     );
@@ -781,4 +799,9 @@ async function applyOp(tables: Tables, tx: SqlExecutor, op: TransactionOp): Prom
 /** Steps write the app's own tables, never the platform's. */
 function userTable(name: unknown): string {
   return typeof name === "string" && !name.startsWith("_") ? name : `\u0000${String(name)}`;
+}
+
+/** The payload of a run's activation message: its id, and the trace its activations join. */
+function activationPayload(runId: string, trace: string | null): string {
+  return JSON.stringify(trace === null ? { runId } : { runId, trace });
 }

@@ -15,7 +15,7 @@ export const maxResultWaitMs = 5 * 60_000;
 
 export const workflowsProvider: ServiceProvider = {
   name: "workflows",
-  open({ app, use, clock }) {
+  open({ app, use, clock, telemetry }) {
     const store = use<Store>("store");
     const { tables, publisher } = use<TablesHost>("tables");
     const { dispatcher } = use<EventsHost>("queues");
@@ -93,8 +93,15 @@ export const workflowsProvider: ServiceProvider = {
             (records as JournalRecord[] | undefined) ?? [],
           ),
         // ctx.workflows
-        start: ([name, input, options]) =>
-          engine.start(String(name), input, (options ?? {}) as { id?: string }),
+        start: ([name, input, options]) => {
+          // Called under the span of this service call when tracing: the run's activations join it.
+          const trace = telemetry?.activeSpan.getStore()?.traceparent();
+          const { id } = (options ?? {}) as { id?: string };
+          return engine.start(String(name), input, {
+            ...(id !== undefined && { id }),
+            ...(trace && { trace }),
+          });
+        },
         get: ([id]) => engine.get(String(id)),
         list: ([filter]) =>
           engine.list(

@@ -202,3 +202,86 @@ describe("without an OTLP endpoint", () => {
     }
   });
 });
+
+describe("a workflow run's trace across a restart", () => {
+  const app = {
+    "cairn.config.ts": `
+      import { defineConfig } from "cairn";
+      export default defineConfig({});
+    `,
+    "functions/patient.ts": `
+      import { http, workflow } from "cairn";
+      export const start = http("POST /patient", async (_request, ctx) =>
+        Response.json(await ctx.workflows.start("patient", {}), { status: 202 }));
+      export const patient = workflow("patient", async (_input: unknown, wf) => {
+        const { n } = await wf.waitForSignal<{ n: number }>("go");
+        return await wf.step("after", () => n + 1);
+      });
+    `,
+  };
+  let dir: string;
+  let receiver: Awaited<ReturnType<typeof otlpReceiver>>;
+  const token = "trace-restart-token";
+  const start = (data: string) =>
+    startNode({
+      dir,
+      dataDir: data,
+      env: { ...process.env, CAIRN_ADMIN_TOKEN: token, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+    });
+
+  beforeAll(async () => {
+    receiver = await otlpReceiver();
+    dir = makeApp(app);
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    removeApp(dir);
+  });
+
+  it("joins the activations after a restart to the trace that started the run", async () => {
+    const data = `${dir}/.data`;
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    let test = await start(data);
+    const started = await getJson(`${test.url}/patient`, {
+      method: "POST",
+      headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+    });
+    expect(started.status).toBe(202);
+    await eventually(async () => {
+      const run = await getJson(`${test.url}/_cairn/workflows/${started.body.id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return run.body.waitingFor === undefined || run.body.waitingFor === null ? undefined : true;
+    });
+    await test.node.tracer!.flush();
+    await test.stop();
+
+    // A new node process on the same data: its tracer knows nothing of the run.
+    test = await start(data);
+    try {
+      const signal = await getJson(`${test.url}/_cairn/workflows/${started.body.id}/signals/go`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ n: 41 }),
+      });
+      expect(signal.status).toBeLessThan(300);
+      const done = await getJson(`${test.url}/_cairn/workflows/${started.body.id}?wait=10s`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(done.body).toMatchObject({ status: "completed", output: 42 });
+      await test.node.tracer!.flush();
+      const trace = await eventually(() => {
+        const spans = receiver.spans.filter((span) => span.traceId === traceId);
+        return spans.some((span) => span.name === "step after") ? spans : undefined;
+      }, 10_000);
+      const startCall = trace.find((span) => span.name === "workflows.start")!;
+      const activations = trace.filter((span) => span.name === "workflow patient");
+      expect(activations.length).toBeGreaterThanOrEqual(2);
+      for (const activation of activations) expect(activation.parentSpanId).toBe(startCall.spanId);
+      const after = trace.find((span) => span.name === "step after")!;
+      expect(activations.map((span) => span.spanId)).toContain(after.parentSpanId);
+    } finally {
+      await test.stop();
+    }
+  });
+});
