@@ -27,7 +27,13 @@ export const cacheProvider: ServiceProvider = {
       logger.debug({ redis: driver.connection.where, prefix }, "cache: Redis");
       return {
         spec: {},
-        api: { driver: "redis" },
+        api: {
+          driver: "redis",
+          stats: async () => {
+            const { keys, bytes, maxBytes } = await driver.serverStats();
+            return { scope: "server", entries: keys, bytes, ...(maxBytes !== undefined && { maxBytes }) };
+          },
+        },
         operations: cacheOperations(driver),
         close: () => driver.close(),
       };

@@ -4,10 +4,19 @@ import { CairnError } from "../sdk/errors.js";
 import type { TablesHost } from "../tables/service.js";
 import { intParam, pickApp, type ConsoleSource } from "./source.js";
 
-/** What the cache service tells the platform about itself (the memory driver knows its size). */
+/** A cache's size: the embedded cache's own, or (scope "server") the whole Redis database's. */
+export interface CacheSize {
+  scope?: "server";
+  entries: number;
+  locks?: number;
+  bytes: number;
+  maxBytes?: number;
+}
+
+/** What the cache service tells the platform about itself. */
 export interface CacheApi {
   driver: string;
-  stats?: () => { entries: number; locks: number; bytes: number; maxBytes: number };
+  stats?: () => CacheSize | Promise<CacheSize>;
 }
 
 /**
@@ -108,21 +117,30 @@ export function registerDataRoutes(admin: AdminApi, source: ConsoleSource): void
     return { body: { app, ...page } };
   });
 
-  admin.route("GET", "/cache", () => {
+  admin.route("GET", "/cache", async () => {
     const telemetry = source.telemetry;
-    const apps = (source.deployment()?.apps ?? []).map(({ app, services }) => {
-      const cache = services.api<CacheApi>("cache");
-      const hits = telemetry.cache.series({ app: app.name, result: "hit" }).value;
-      const misses = telemetry.cache.series({ app: app.name, result: "miss" }).value;
-      return {
-        app: app.name,
-        driver: cache?.driver ?? null,
-        hits,
-        misses,
-        hitRate: hits + misses === 0 ? null : hits / (hits + misses),
-        ...cache?.stats?.(),
-      };
-    });
+    const apps = await Promise.all(
+      (source.deployment()?.apps ?? []).map(async ({ app, services }) => {
+        const cache = services.api<CacheApi>("cache");
+        const hits = telemetry.cache.series({ app: app.name, result: "hit" }).value;
+        const misses = telemetry.cache.series({ app: app.name, result: "miss" }).value;
+        let size: CacheSize | { sizeError: string } | undefined;
+        try {
+          size = await cache?.stats?.();
+        } catch (error) {
+          // Redis unreachable: the hit rate is still worth showing.
+          size = { sizeError: error instanceof Error ? error.message : String(error) };
+        }
+        return {
+          app: app.name,
+          driver: cache?.driver ?? null,
+          hits,
+          misses,
+          hitRate: hits + misses === 0 ? null : hits / (hits + misses),
+          ...size,
+        };
+      }),
+    );
     return { body: { apps } };
   });
 }

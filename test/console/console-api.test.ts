@@ -206,3 +206,45 @@ describe("console logins", () => {
     }
   });
 });
+
+const redisUrl = process.env.CAIRN_TEST_REDIS_URL;
+describe.skipIf(redisUrl === undefined)("the console's cache statistics on Redis", () => {
+  let dir: string;
+  let test: TestNode;
+  const prefix = `cairn-console-test-${process.pid}-${Date.now()}:`;
+
+  beforeAll(async () => {
+    dir = makeApp(opsApp);
+    test = await startNode({
+      dir,
+      env: {
+        ...process.env,
+        CAIRN_ADMIN_TOKEN: token,
+        CAIRN_REDIS_URL: redisUrl,
+        CAIRN_REDIS_PREFIX: prefix,
+      },
+    });
+    expect((await fetch(`${test.url}/seed`, { method: "POST" })).status).toBe(204);
+  });
+  afterAll(async () => {
+    await test?.stop();
+    removeApp(dir);
+    const { Redis } = await import("ioredis");
+    const redis = new Redis(redisUrl!);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it("reports the Redis database's keys and memory, marked as the server's", async () => {
+    expect((await fetch(`${test.url}/hello`)).status).toBe(200); // sets a cache key
+    const cache = await getJson(`${test.url}/_cairn/cache`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(cache.status).toBe(200);
+    const stats = cache.body.apps[0];
+    expect(stats).toMatchObject({ driver: "redis", scope: "server" });
+    expect(stats.entries).toBeGreaterThanOrEqual(1);
+    expect(stats.bytes).toBeGreaterThan(0);
+  });
+});

@@ -167,6 +167,17 @@ export class RedisCacheDriver implements CacheDriver {
       .then((extended) => (extended === 1 ? { token, expiresAt } : undefined), this.fail);
   }
 
+  /**
+   * The Redis server's size as operators see it: keys in the database and memory in use (shared by
+   * every app on that Redis; counting one app's keys would mean scanning them all).
+   */
+  async serverStats(): Promise<{ keys: number; bytes: number; maxBytes?: number }> {
+    const [keys, info] = await Promise.all([this.client.dbsize(), this.client.info("memory")]);
+    const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? NaN);
+    const maxBytes = field("maxmemory");
+    return { keys, bytes: field("used_memory"), ...(maxBytes > 0 && { maxBytes }) };
+  }
+
   /** Releases this cache's share of the connection (which closes with its last user). */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -12,6 +12,9 @@ interface CacheStats {
   locks?: number;
   bytes?: number;
   maxBytes?: number;
+  /** "server": the numbers are the whole Redis database's, shared by every app on it. */
+  scope?: "server";
+  sizeError?: string;
 }
 
 /** Each app's cache: hit rate since this node started, and the embedded cache's size. */
@@ -23,7 +26,7 @@ export const cacheView: View = async (root, context) => {
     h(
       "p",
       { class: "lead" },
-      "Hits and misses of ctx.cache reads on this node since it started; size for the embedded (memory) cache.",
+      "Hits and misses of ctx.cache reads on this node since it started. Size: the embedded cache's own; on Redis, the whole Redis database's (shared by every app and node using it).",
     ),
     body,
   );
@@ -45,9 +48,15 @@ export const cacheView: View = async (root, context) => {
             ),
             String(entry.hits),
             String(entry.misses),
-            entry.entries === undefined ? "–" : String(entry.entries),
+            entry.entries === undefined
+              ? "–"
+              : `${entry.entries}${entry.scope === "server" ? " (server)" : ""}`,
             entry.locks === undefined ? "–" : String(entry.locks),
-            entry.bytes === undefined ? "(Redis: see Redis)" : bytes(entry.bytes),
+            entry.sizeError !== undefined
+              ? `unavailable: ${entry.sizeError}`
+              : entry.bytes === undefined
+                ? "–"
+                : `${bytes(entry.bytes)}${entry.scope === "server" ? " (server)" : ""}`,
             entry.maxBytes === undefined ? "–" : bytes(entry.maxBytes),
           ],
         })),
