@@ -202,7 +202,10 @@ export function workflowsConformance(name: string, open: () => Promise<WorkflowB
       expect(waiting.state).toEqual({ phase: "sleeping" });
       await advance(30 * 60_000);
       expect((await run(id)).status).toBe("running");
-      const done = await ended(id, 20 * 60_000);
+      // Due now, once: later ticks would also expire the lease of a slow activation (on a loaded
+      // machine), and its steps would run again, as at-least-once allows, but not what this counts.
+      await advance(31 * 60_000);
+      const done = await ended(id);
       expect(done.output).toBe("rested");
       expect(done.state).toEqual({ phase: "awake" });
       expect(await counter(`${id}:before`)).toBe(1);
@@ -382,7 +385,7 @@ export function workflowsConformance(name: string, open: () => Promise<WorkflowB
       const sent = Date.now();
       await engine().signal(id, "go", { note: "now" });
       expect(await waiting).toMatchObject({ status: "completed", output: { got: "now" } });
-      expect(Date.now() - sent).toBeLessThan(200);
+      expect(Date.now() - sent).toBeLessThan(2000); // long before the 10 s wait would end
       await expect(engine().result("no-such-run", 100)).rejects.toMatchObject({ code: "not_found" });
     });
 
