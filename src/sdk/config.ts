@@ -2,7 +2,7 @@ import type { FunctionOptions } from "./options.js";
 import type { BlobsConfig } from "../blobs/types.js";
 import type { CacheConfig } from "../cache/types.js";
 import type { SessionsConfig } from "../sessions/types.js";
-import type { Item, TableDefinition, TypedTableDefinition } from "../tables/types.js";
+import type { TableDefinition, TypedTableDefinition } from "../tables/types.js";
 import type { QueueDefinition, TypedQueueDefinition } from "../events/types.js";
 
 /** The app's `cairn.config.ts` default export. Every field is optional. */
