@@ -67,6 +67,26 @@ function toJson(value: unknown, what: string): string {
 
 const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
 
+/** Random bytes drawn in bulk: one system call per 512 run ids instead of one per id. */
+let entropy = Buffer.alloc(0);
+let entropyAt = 0;
+
+/**
+ * A new run id: the start time (fixed-width base 36, so ids sort by it) and 72 random bits. Runs
+ * started close together get neighbouring keys, so each commit's new rows (the run, its steps,
+ * both keyed by run id) land in the same few B-tree pages instead of one random page each: a
+ * fraction of the pages written per commit, on SQLite and PostgreSQL alike.
+ */
+function newRunId(now: number): string {
+  if (entropyAt + 9 > entropy.length) {
+    entropy = randomBytes(9 * 512);
+    entropyAt = 0;
+  }
+  const random = entropy.toString("base64url", entropyAt, entropyAt + 9);
+  entropyAt += 9;
+  return `wf_${Math.max(0, Math.floor(now)).toString(36).padStart(9, "0")}${random}`;
+}
+
 export interface WorkflowDefinition {
   /** The workflow's name, as declared. */
   name: string;
@@ -109,7 +129,7 @@ export class WorkflowEngine {
     options: { id?: string; parentId?: string; trace?: string } = {},
   ): Promise<{ id: string; started: boolean }> {
     const definition = this.definition(name);
-    const id = options.id ?? `wf_${randomBytes(12).toString("base64url")}`;
+    const id = options.id ?? newRunId(this.clock.now());
     if (
       typeof id !== "string" ||
       id.length === 0 ||

@@ -1,6 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { dirname } from "node:path";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { CairnError } from "../../sdk/errors.js";
 import "../all-migrations.js";
@@ -21,7 +23,8 @@ interface Queued {
  * intact. A commit is acknowledged only once the write-ahead log holding it is on disk: SQLite runs
  * with synchronous=NORMAL (it syncs only at checkpoints) and the log is fsync'd here, in the thread
  * pool, so the main thread never waits on the disk and the next batch runs while one is flushed.
- * Reads use a second connection, which only ever sees committed data.
+ * Reads use a second connection, which only ever sees committed data. Once a store is busy, a
+ * thread of its own checkpoints the log into the database file (see Checkpointer).
  */
 export class SqliteStore implements Store {
   readonly dialect = "sqlite" as const;
@@ -40,6 +43,8 @@ export class SqliteStore implements Store {
   private closed = false;
   /** The savepoint whose work may use the write connection right now. */
   private owner = 0;
+  private commits = 0;
+  private checkpointer: Checkpointer | undefined;
 
   private constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -80,6 +85,7 @@ export class SqliteStore implements Store {
       await new Promise((resolve) => setImmediate(resolve));
     }
     this.closed = true;
+    await this.checkpointer?.stop();
     await this.log?.close();
     this.reader.close();
     this.writer.close();
@@ -163,6 +169,7 @@ export class SqliteStore implements Store {
       }
       this.writer.exec("COMMIT");
       committed = true;
+      if (++this.commits === checkpointerAfterCommits) this.startCheckpointer();
     } catch (error) {
       if (this.writer.inTransaction) this.writer.exec("ROLLBACK");
       const failure = new CairnError(
@@ -202,8 +209,99 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Checkpoints move to their own thread: left to SQLite, the commit that fills the log past 1,000
+   * pages copies them into the database file and fsyncs it, on the main thread (5–40 ms, every
+   * few hundred milliseconds under load). Until the thread is up, and if it ever fails, SQLite's
+   * own checkpoints stay on.
+   */
+  private startCheckpointer(): void {
+    const checkpointer = new Checkpointer(this.file);
+    this.checkpointer = checkpointer;
+    checkpointer.ready.then(
+      (up) => {
+        if (up && !this.closed && this.checkpointer === checkpointer)
+          this.writer.pragma("wal_autocheckpoint = 0");
+      },
+      () => undefined,
+    );
+    void checkpointer.failed.then(() => {
+      if (this.checkpointer !== checkpointer || this.closed) return;
+      this.checkpointer = undefined;
+      this.writer.pragma(`wal_autocheckpoint = ${defaultAutocheckpoint}`);
+    });
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new CairnError("shutting_down", "the store is closed");
+  }
+}
+
+/** Commits before a store is busy enough for a checkpointing thread (most test stores never are). */
+const checkpointerAfterCommits = 64;
+const defaultAutocheckpoint = 1000;
+const checkpointIntervalMs = 100;
+
+const driverPath = createRequire(import.meta.url).resolve("better-sqlite3");
+
+/**
+ * The checkpointing thread's code, evaluated (CommonJS) so that it runs the same from the sources
+ * and from the bundled build. PASSIVE checkpoints never wait for the writer or the readers; one
+ * that finds nothing new to copy does no I/O.
+ */
+const checkpointerSource = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true });
+const timer = setInterval(() => {
+  try {
+    db.pragma("wal_checkpoint(PASSIVE)");
+  } catch (error) {
+    if (error.code !== "SQLITE_BUSY") throw error;
+  }
+}, workerData.intervalMs);
+parentPort.on("message", () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+parentPort.postMessage("ready");
+`;
+
+class Checkpointer {
+  /** Resolves true once the thread checkpoints, false if it never came up. */
+  readonly ready: Promise<boolean>;
+  /** Resolves if the thread ends without being asked to. */
+  readonly failed: Promise<void>;
+  private readonly worker: Worker;
+  private readonly exited: Promise<unknown>;
+  private stopping = false;
+
+  constructor(file: string) {
+    this.worker = new Worker(checkpointerSource, {
+      eval: true,
+      workerData: { driver: driverPath, file, intervalMs: checkpointIntervalMs },
+      stdout: false,
+      stderr: false,
+    });
+    this.worker.unref();
+    this.exited = new Promise((resolve) => this.worker.once("exit", resolve));
+    this.worker.on("error", () => undefined); // seen as an exit
+    this.ready = new Promise((resolve) => {
+      this.worker.once("message", () => resolve(true));
+      void this.exited.then(() => resolve(false));
+    });
+    this.failed = this.exited.then(() => {
+      if (this.stopping) return new Promise<void>(() => undefined);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.worker.postMessage("stop");
+    const timeout = setTimeout(() => void this.worker.terminate(), 2000);
+    await this.exited;
+    clearTimeout(timeout);
   }
 }
 
