@@ -21,6 +21,11 @@ export interface Store {
   /** Reads of committed data, outside any transaction. */
   readonly read: SqlExecutor;
   /**
+   * Single statements that each commit on their own, durable when they resolve: one round trip for
+   * a write that is one statement (PostgreSQL). Absent on SQLite, where writes share commits.
+   */
+  readonly autocommit?: SqlExecutor;
+  /**
    * Run `work` in a transaction; it resolves once the transaction is durable (fsync'd). If `work`
    * throws, nothing it did is kept. `work` must only await calls on `tx`: on SQLite, transactions
    * that arrive together share one commit (group commit), each in its own savepoint.

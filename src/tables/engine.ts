@@ -52,6 +52,38 @@ export class ItemWriter {
     });
   }
 
+  /**
+   * A put without conditions on a table without indexes or change events, on a store with
+   * autocommit (PostgreSQL): one upsert that commits on its own, one round trip to the server instead of five (begin, lock,
+   * version, write, commit), with the same outcome. The row lock the upsert takes orders it with
+   * concurrent transactions on the item as the locking read would; an existing item's new version
+   * is drawn after that lock, so versions grow in commit order as on the transactional path.
+   */
+  async putAlone(exec: SqlExecutor, tableName: string, item: Item): Promise<Stored<Item>> {
+    const schema = this.table(tableName);
+    const clean = checkItem(schema, item);
+    const key = keyOf(schema, clean);
+    const data = encodeItem(schema, clean);
+    const { expiresAt } = derive(schema, clean);
+    const row = await exec.get<{ version: number }>(
+      "INSERT INTO cairn_items (tbl, pk, sk, version, expires_at, data) VALUES (?, ?, ?, nextval('cairn_versions'), ?, ?)" +
+        " ON CONFLICT (tbl, pk, sk) DO UPDATE SET version = nextval('cairn_versions'), expires_at = excluded.expires_at, data = excluded.data" +
+        " RETURNING version",
+      [schema.name, key.pk, key.sk, expiresAt, data],
+    );
+    return { ...clean, _version: Number(row!.version) };
+  }
+
+  /** Whether a put may take putAlone's path. */
+  canPutAlone(tableName: string, conditions: Conditions | undefined): boolean {
+    if (conditions !== undefined) {
+      if (typeof conditions !== "object" || conditions === null) return false;
+      if (conditions.ifNotExists || conditions.ifExists || conditions.ifVersion !== undefined) return false;
+    }
+    const schema = this.table(tableName);
+    return schema.indexes.size === 0 && !schema.changeEvents;
+  }
+
   async update(
     tx: SqlExecutor,
     tableName: string,
@@ -180,13 +212,7 @@ export class ItemWriter {
     item: Item,
     exists: boolean,
   ): Promise<Stored<Item>> {
-    const data = JSON.stringify(item);
-    if (Buffer.byteLength(data) > tableLimits.itemBytes) {
-      throw new CairnError(
-        "item_too_large",
-        `${schema.name}: the item exceeds ${tableLimits.itemBytes} bytes as JSON`,
-      );
-    }
+    const data = encodeItem(schema, item);
     const { expiresAt, entries } = derive(schema, item);
     const version = await nextVersion(tx);
     if (exists) {
@@ -231,6 +257,18 @@ export async function nextVersion(tx: SqlExecutor): Promise<number> {
           "UPDATE cairn_meta SET value = value + 1 WHERE key = 'version' RETURNING value",
         );
   return Number(row!.value);
+}
+
+/** An item as stored: JSON, within the item size limit. */
+function encodeItem(schema: TableSchema, item: Item): string {
+  const data = JSON.stringify(item);
+  if (Buffer.byteLength(data) > tableLimits.itemBytes) {
+    throw new CairnError(
+      "item_too_large",
+      `${schema.name}: the item exceeds ${tableLimits.itemBytes} bytes as JSON`,
+    );
+  }
+  return data;
 }
 
 function checkConditions(schema: TableSchema, live: Row | undefined, conditions: Conditions): void {

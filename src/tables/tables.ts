@@ -94,6 +94,10 @@ export class Tables {
   }
 
   put(table: string, item: Item, conditions?: Conditions): Promise<Stored<Item>> {
+    const alone = this.store.autocommit;
+    if (alone !== undefined && this.writer.canPutAlone(table, conditions)) {
+      return this.writer.putAlone(alone, table, item);
+    }
     return this.write([table], false, (tx) => this.writer.put(tx, table, item, conditions));
   }
 

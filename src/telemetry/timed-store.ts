@@ -15,6 +15,8 @@ export function timedStore(store: Store, telemetry: Telemetry, app: string): Sto
   return {
     dialect: store.dialect,
     read,
+    // A statement that commits on its own is a transaction of one.
+    ...(store.autocommit && { autocommit: timedExecutor(store.autocommit, transactions) }),
     transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       return timed(transactions, () => store.transaction(work));
     },

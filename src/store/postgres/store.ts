@@ -31,6 +31,7 @@ function int8AsNumber(driver: typeof pg) {
 export class PostgresStore implements Store {
   readonly dialect = "postgres" as const;
   readonly read: SqlExecutor;
+  readonly autocommit: SqlExecutor;
   private readonly pool: pg.Pool;
   private closed = false;
 
@@ -41,6 +42,10 @@ export class PostgresStore implements Store {
     this.pool = pool;
     this.qualify = qualifier(options.schema);
     this.read = executor((text, values) => this.pool.query(this.qualify(text), values));
+    this.autocommit = executor((text, values) => {
+      if (this.closed) throw new CairnError("shutting_down", "the store is closed");
+      return this.pool.query(this.qualify(text), values);
+    });
   }
 
   /**

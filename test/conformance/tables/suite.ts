@@ -151,6 +151,17 @@ export function tablesConformance(name: string, open: () => Promise<StoreFixture
         );
       });
 
+      it("50 concurrent plain puts of one item all land, each with its own version; the last one read stays", async () => {
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => tables.put("counters", { name: "plain", by: i })),
+        );
+        const versions = results.map((result) => result._version);
+        expect(new Set(versions).size).toBe(50);
+        const stored = await tables.get("counters", { name: "plain" });
+        const newest = results.reduce((a, b) => (b._version > a._version ? b : a));
+        expect(stored).toEqual(newest);
+      });
+
       it("50 concurrent first writes of one item have exactly one winner", async () => {
         const results = await Promise.allSettled(
           Array.from({ length: 50 }, (_, i) =>
