@@ -1,7 +1,9 @@
-// bench/http: a hello-world function on warm instances against a bare node:http server, with the
-// same load generator, connections and duration, side by side in one run.
+// bench/http: a hello-world function on warm instances against a bare node:http server, and the
+// same Worker on Miniflare and on workerd alone, with the same load generator, connections and
+// duration, side by side in one run.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { miniflareInstalled, notInstalled, workerdBinary } from "../lib/cloudflare.mjs";
 import {
   load,
   medians,
@@ -18,6 +20,7 @@ const here = new URL(".", import.meta.url).pathname;
 
 export async function run() {
   const config = settings();
+  const notes = [];
   const sides = {
     node_http: { port: 9311, args: [join(here, "node-http.mjs"), "9311"] },
     cairn: {
@@ -33,12 +36,25 @@ export async function run() {
       ],
     },
   };
+  if (miniflareInstalled())
+    sides.miniflare = { port: 9314, args: [join(here, "miniflare-server.mjs"), "9314"] };
+  else notes.push(`Miniflare ${notInstalled}: the miniflare side is skipped`);
+  const workerd = workerdBinary();
+  // The port is in workerd.capnp.
+  if (workerd) sides.workerd = { port: 9315, command: workerd, args: ["serve", join(here, "workerd.capnp")] };
+  else notes.push(`workerd ${notInstalled}: the workerd side is skipped`);
+  for (const note of notes) progress(note);
+
   const servers = {};
-  for (const [name, side] of Object.entries(sides)) {
-    servers[name] = await startServer(process.execPath, side.args, `http://127.0.0.1:${side.port}/`);
-  }
-  const rounds = { node_http: [], cairn: [] };
+  const rounds = Object.fromEntries(Object.keys(sides).map((name) => [name, []]));
   try {
+    for (const [name, side] of Object.entries(sides)) {
+      servers[name] = await startServer(
+        side.command ?? process.execPath,
+        side.args,
+        `http://127.0.0.1:${side.port}/`,
+      );
+    }
     for (let round = 1; round <= config.rounds; round++) {
       for (const [name, side] of Object.entries(sides)) {
         const url = `http://127.0.0.1:${side.port}/`;
@@ -70,7 +86,7 @@ export async function run() {
   const instance = JSON.parse(starts.stdout.trim().split("\n").pop());
 
   const results = {
-    node_http: medians(rounds.node_http),
+    ...Object.fromEntries(Object.keys(sides).map((name) => [name, medians(rounds[name])])),
     cairn: {
       ...medians(rounds.cairn),
       startToFirst200Ms: median(startups),
@@ -78,10 +94,13 @@ export async function run() {
       instanceColdMs: instance.coldP50,
     },
   };
-  return report(
-    "http",
-    results,
-    { "cairn/node_http": pairedRatio(rounds.cairn, rounds.node_http) },
-    { settings: config, rounds },
-  );
+  const ratios = {};
+  for (const peer of ["node_http", "workerd", "miniflare"]) {
+    if (rounds[peer] !== undefined) ratios[`cairn/${peer}`] = pairedRatio(rounds.cairn, rounds[peer]);
+  }
+  return report("http", results, ratios, {
+    settings: config,
+    rounds,
+    ...(notes.length > 0 && { notes }),
+  });
 }
