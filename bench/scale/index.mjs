@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import pg from "pg";
 import {
   load,
   median,
@@ -21,6 +22,21 @@ import {
 
 const here = new URL(".", import.meta.url).pathname;
 const app = join(here, "app");
+const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+/** `sqlite` (the embedded default) or `postgres`: where both sides keep their state. */
+const storeKind = process.env.BENCH_SCALE_STORE ?? "sqlite";
+const schemaPrefix = `cairn_bench_scale_${process.pid}`;
+
+/** Run `work` with a PostgreSQL client on BENCH_DATABASE_URL. */
+async function withPostgres(work) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
 
 /** A port nothing listens on now (other benchmarks may be running on this machine). */
 async function freePort() {
@@ -38,11 +54,14 @@ function sizes() {
   };
 }
 
-function startCairn(port, data) {
+/** A Cairn server on `data`; on PostgreSQL its state goes to `schema` instead of the folder's file. */
+function startCairn(port, data, schema) {
   const args = [join(repoRoot, "bin/cairn.js"), "start", app, "--port", String(port), "--log-level", "warn"];
-  return startServer(process.execPath, [...args, "--data", data], `http://127.0.0.1:${port}/`, {
-    env: { CAIRN_DATABASE_URL: "" },
-  });
+  const env =
+    storeKind === "postgres"
+      ? { CAIRN_DATABASE_URL: databaseUrl, CAIRN_DATABASE_SCHEMA: schema }
+      : { CAIRN_DATABASE_URL: "" };
+  return startServer(process.execPath, [...args, "--data", data], `http://127.0.0.1:${port}/`, { env });
 }
 
 async function post(url) {
@@ -79,8 +98,31 @@ async function seedInChunks(label, count, chunk, parallel, request) {
   return (performance.now() - started) / 1000;
 }
 
-/** What the seeded store holds, read from its SQLite file (the server is stopped). */
-function census(data) {
+/** What the seeded store holds: read from its SQLite file (the server is stopped), or its schema. */
+async function census(data, schema) {
+  if (storeKind === "postgres") {
+    return withPostgres(async (client) => {
+      const count = async (sql) => Number((await client.query(sql)).rows[0].n);
+      return {
+        items: await count(`SELECT count(*) AS n FROM ${schema}.cairn_items WHERE tbl = 'kv'`),
+        workflows: await count(`SELECT count(*) AS n FROM ${schema}.cairn_workflows`),
+        completed: await count(
+          `SELECT count(*) AS n FROM ${schema}.cairn_workflows WHERE name = 'three' AND status = 'completed'`,
+        ),
+        megabytes:
+          Number(
+            (
+              await client.query(
+                `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) AS n FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'`,
+                [schema],
+              )
+            ).rows[0].n,
+          ) /
+          2 ** 20,
+      };
+    });
+  }
   const db = new Database(join(data, "cairn.db"), { readonly: true });
   try {
     const items = db.prepare("SELECT count(*) AS n FROM cairn_items WHERE tbl = 'kv'").get().n;
@@ -98,9 +140,9 @@ function census(data) {
  * A data folder holding the seeded store: made in `dir` through a Cairn server, or reused if `dir`
  * already holds a seed of the same sizes.
  */
-async function seeded(dir, want) {
+async function seeded(dir, want, schema) {
   const marker = join(dir, "seed.json");
-  if (existsSync(marker)) {
+  if (storeKind === "sqlite" && existsSync(marker)) {
     const seed = JSON.parse(readFileSync(marker, "utf8"));
     if (seed.items === want.items && seed.workflows === want.workflows) {
       progress(`reusing the seeded store in ${dir} (seeded in ${Math.round(seed.seconds)} s)`);
@@ -110,7 +152,7 @@ async function seeded(dir, want) {
   }
   const data = join(dir, "data");
   const port = await freePort();
-  const server = await startCairn(port, data);
+  const server = await startCairn(port, data, schema);
   const url = `http://127.0.0.1:${port}`;
   let itemSeconds;
   let workflowSeconds;
@@ -126,7 +168,7 @@ async function seeded(dir, want) {
   } finally {
     await server.stop();
   }
-  const counted = census(data);
+  const counted = await census(data, schema);
   if (
     counted.items !== want.items ||
     counted.completed !== want.workflows ||
@@ -134,7 +176,7 @@ async function seeded(dir, want) {
   )
     throw new Error(`the seeded store holds ${JSON.stringify(counted)}, not ${JSON.stringify(want)}`);
   const seed = { ...want, itemSeconds, workflowSeconds, seconds: itemSeconds + workflowSeconds, ...counted };
-  writeFileSync(marker, JSON.stringify(seed));
+  if (storeKind === "sqlite") writeFileSync(marker, JSON.stringify(seed));
   return { ...seed, reused: false };
 }
 
@@ -160,13 +202,28 @@ export async function run() {
   const want = sizes();
   const keep = process.env.BENCH_SCALE_SEED_DIR;
   const work = mkdtempSync(join(tmpdir(), "cairn-bench-scale-"));
-  const seedDir = keep ?? join(work, "seed");
+  const seedDir = (storeKind === "sqlite" && keep) || join(work, "seed");
   const notes = [];
+  if (storeKind !== "sqlite" && storeKind !== "postgres")
+    throw new Error(`BENCH_SCALE_STORE must be sqlite or postgres, not ${storeKind}`);
+  // On PostgreSQL the full side works on the seeded schema itself, and every empty side on a schema
+  // of its own; all of them are dropped at the end.
+  const schemas = [];
+  const schemaFor = (name) => {
+    const schema = `${schemaPrefix}_${name}`;
+    schemas.push(schema);
+    return schema;
+  };
+  if (storeKind === "postgres") {
+    if (keep !== undefined) notes.push("BENCH_SCALE_SEED_DIR applies to the embedded store only");
+    notes.push(`on PostgreSQL (${databaseUrl.replace(/:[^:@/]*@/, ":***@")}), schemas ${schemaPrefix}_*`);
+  }
+  const fullSchema = schemaFor("full");
   const rounds = { getput: { empty: [], full: [] }, workflow: { empty: [], full: [] } };
   let seed;
   const servers = {};
   try {
-    seed = await seeded(seedDir, want);
+    seed = await seeded(seedDir, want, fullSchema);
     progress(
       `seeded store: ${seed.items.toLocaleString("en")} items, ${seed.workflows.toLocaleString("en")} ` +
         `finished workflows, ${Math.round(seed.megabytes)} MB (items ${Math.round(seed.itemSeconds)} s, ` +
@@ -175,14 +232,14 @@ export async function run() {
     // The full side works on a copy, so a kept seed stays exactly as seeded from run to run.
     cpSync(join(seedDir, "data"), join(work, "full"), { recursive: true });
     const ports = { full: await freePort() };
-    servers.full = await startCairn(ports.full, join(work, "full"));
+    servers.full = await startCairn(ports.full, join(work, "full"), fullSchema);
     const ops = operations(want.items);
     for (let round = 1; round <= config.rounds; round++) {
       for (const [name, op] of Object.entries(ops)) {
         // A fresh empty store for every measurement: what the empty side writes never piles up.
         const emptyData = join(work, `empty-${round}-${name}`);
         ports.empty = await freePort();
-        servers.empty = await startCairn(ports.empty, emptyData);
+        servers.empty = await startCairn(ports.empty, emptyData, schemaFor(`empty_${round}_${name}`));
         // Alternate which side goes first, so neither always runs on the warmer machine.
         const order = round % 2 === 1 ? ["empty", "full"] : ["full", "empty"];
         for (const side of order) {
@@ -201,6 +258,11 @@ export async function run() {
   } finally {
     for (const server of Object.values(servers)) await server.stop();
     rmSync(work, { recursive: true, force: true });
+    if (storeKind === "postgres") {
+      await withPostgres(async (client) => {
+        for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      });
+    }
   }
 
   const results = {};
@@ -218,7 +280,7 @@ export async function run() {
   }
   if (keep === undefined) notes.push("the seeded store was made for this run and removed after it");
   return report("scale", results, ratios, {
-    settings: { ...config, ...want },
+    settings: { ...config, ...want, store: storeKind },
     seed: {
       seconds: Math.round(seed.seconds),
       itemSeconds: Math.round(seed.itemSeconds),
