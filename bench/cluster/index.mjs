@@ -8,6 +8,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { databaseUrl, redisUrl } from "../lib/backends.mjs";
 import {
   load,
   median,
@@ -20,8 +21,6 @@ import {
 } from "../lib/harness.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const basePort = 9361;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -5,35 +5,15 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
+import { databaseUrl, dropSchemas } from "../lib/backends.mjs";
 import { median, progress, repoRoot, report, settings, startServer } from "../lib/harness.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const postgresSchema = "cairn_bench_events";
 
 /** Epoch milliseconds with sub-millisecond precision, on the clock the handler reads too. */
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Drop the PostgreSQL side's schema (Cairn makes it anew on start); false if the server does not
- * answer. Called before the run, so each starts empty, and after it.
- */
-async function dropPostgresSchema() {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-  } catch {
-    return false;
-  }
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`);
-    return true;
-  } finally {
-    await client.end();
-  }
-}
 
 async function post(base, path, body) {
   const response = await fetch(`${base}${path}`, {
@@ -162,7 +142,7 @@ export async function run() {
   const local = { CAIRN_REDIS_URL: "", CAIRN_BLOBS_URL: "" };
   const sides = {};
   if (wanted("cairn")) sides.cairn = { port: 9351, env: { ...local, CAIRN_DATABASE_URL: "" } };
-  const postgres = wanted("cairn_postgres") && (await dropPostgresSchema());
+  const postgres = wanted("cairn_postgres") && (await dropSchemas(postgresSchema));
   if (postgres) {
     sides.cairn_postgres = {
       port: 9352,
@@ -243,7 +223,7 @@ export async function run() {
   } finally {
     for (const server of Object.values(servers)) await server.stop();
     rmSync(data, { recursive: true, force: true });
-    if (postgres) await dropPostgresSchema();
+    if (postgres) await dropSchemas(postgresSchema);
   }
   const med = (side, key) => median(rounds[side].map((r) => r[key]));
   const results = {};

@@ -4,21 +4,13 @@
 // further idle instance costs. Measured twice:
 // right after start ("fresh"), and after every instance has served requests ("used").
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../lib/backends.mjs";
 import { median, progress, repoRoot, report, settings, startServer } from "../lib/harness.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
 const mb = 2 ** 20;
-
-async function freePort() {
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -4,11 +4,10 @@
 // The full store is seeded through Cairn's own API (table transactions of 100 puts, workflows run
 // to their end), once per run, or once for many runs with BENCH_SCALE_SEED_DIR.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import pg from "pg";
+import { databaseUrl, dropSchemas, freePort, onPostgres } from "../lib/backends.mjs";
 import {
   load,
   median,
@@ -22,30 +21,9 @@ import {
 
 const here = new URL(".", import.meta.url).pathname;
 const app = join(here, "app");
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 /** `sqlite` (the embedded default) or `postgres`: where both sides keep their state. */
 const storeKind = process.env.BENCH_SCALE_STORE ?? "sqlite";
 const schemaPrefix = `cairn_bench_scale_${process.pid}`;
-
-/** Run `work` with a PostgreSQL client on BENCH_DATABASE_URL. */
-async function withPostgres(work) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A port nothing listens on now (other benchmarks may be running on this machine). */
-async function freePort() {
-  const server = createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function sizes() {
   return {
@@ -101,7 +79,7 @@ async function seedInChunks(label, count, chunk, parallel, request) {
 /** What the seeded store holds: read from its SQLite file (the server is stopped), or its schema. */
 async function census(data, schema) {
   if (storeKind === "postgres") {
-    return withPostgres(async (client) => {
+    const counted = await onPostgres(async (client) => {
       const count = async (sql) => Number((await client.query(sql)).rows[0].n);
       return {
         items: await count(`SELECT count(*) AS n FROM ${schema}.cairn_items WHERE tbl = 'kv'`),
@@ -122,6 +100,8 @@ async function census(data, schema) {
           2 ** 20,
       };
     });
+    if (counted === undefined) throw new Error(`PostgreSQL does not answer at ${databaseUrl}`);
+    return counted;
   }
   const db = new Database(join(data, "cairn.db"), { readonly: true });
   try {
@@ -258,11 +238,7 @@ export async function run() {
   } finally {
     for (const server of Object.values(servers)) await server.stop();
     rmSync(work, { recursive: true, force: true });
-    if (storeKind === "postgres") {
-      await withPostgres(async (client) => {
-        for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      });
-    }
+    if (storeKind === "postgres") await dropSchemas(...schemas);
   }
 
   const results = {};

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
+import { databaseUrl, dropSchemas } from "../lib/backends.mjs";
 import {
   load,
   medians,
@@ -17,24 +17,7 @@ import {
 } from "../lib/harness.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const postgresSchema = "cairn_bench_sessions";
-
-/** Drop the PostgreSQL side's schema (before the run and after it); false if the server does not answer. */
-async function dropPostgresSchema() {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-  } catch {
-    return false;
-  }
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${postgresSchema} CASCADE`);
-    return true;
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * Register the bench user on one server and check both routes answer it: the verified route (with
@@ -78,7 +61,7 @@ export async function run() {
   const servers = {};
   if (wanted("cairn"))
     servers.cairn = { port: 9331, twin: "unauthenticated", env: { CAIRN_DATABASE_URL: "" } };
-  const postgres = wanted("cairn_postgres") && (await dropPostgresSchema());
+  const postgres = wanted("cairn_postgres") && (await dropSchemas(postgresSchema));
   if (postgres) {
     servers.cairn_postgres = {
       port: 9332,
@@ -128,7 +111,7 @@ export async function run() {
   } finally {
     for (const server of Object.values(servers)) await server.handle?.stop();
     rmSync(data, { recursive: true, force: true });
-    if (postgres) await dropPostgresSchema();
+    if (postgres) await dropSchemas(postgresSchema);
   }
   const results = Object.fromEntries(Object.entries(rounds).map(([name, r]) => [name, medians(r)]));
   const ratios = {};

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
+import { databaseUrl, onPostgres, redisUrl } from "../lib/backends.mjs";
 import { Redis } from "ioredis";
 import { miniflareInstalled, notInstalled } from "../lib/cloudflare.mjs";
 import {
@@ -20,8 +20,6 @@ import {
 } from "../lib/harness.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const cairnSchema = "cairn_bench_state";
 const directSchema = "bench_state_direct";
 // Unique per run, so that keys of an earlier run (or another engineer's) never count.
@@ -72,21 +70,14 @@ async function seed(url) {
 
 /** Drops and makes anew both schemas; false if PostgreSQL does not answer. */
 async function resetPostgres({ recreate }) {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-  } catch {
-    return false;
-  }
-  try {
+  const reset = await onPostgres(async (client) => {
     // Cairn makes its own schema; the direct side's is made here.
     await client.query(`DROP SCHEMA IF EXISTS ${cairnSchema} CASCADE`);
     await client.query(`DROP SCHEMA IF EXISTS ${directSchema} CASCADE`);
     if (recreate) await client.query(`CREATE SCHEMA ${directSchema}`);
     return true;
-  } finally {
-    await client.end();
-  }
+  });
+  return reset === true;
 }
 
 /** Whether Redis answers; with `clean`, deletes this run's keys. */

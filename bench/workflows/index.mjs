@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { arch, platform, tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
+import { databaseUrl, onPostgres } from "../lib/backends.mjs";
 import {
   load,
   medians,
@@ -22,7 +22,6 @@ import {
 } from "../lib/harness.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
-const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const cairnSchema = "cairn_bench_workflows";
 const dbosDatabase = "dbos_bench";
 
@@ -33,21 +32,22 @@ function withDatabase(url, name) {
 }
 
 /** A fresh schema for Cairn and a fresh database for DBOS, on the same server; false if it does not answer. */
+/** Leave the server as the run found it. */
+async function dropPostgresState() {
+  await onPostgres(async (client) => {
+    await client.query(`DROP SCHEMA IF EXISTS ${cairnSchema} CASCADE`);
+    await client.query(`DROP DATABASE IF EXISTS ${dbosDatabase} WITH (FORCE)`);
+  });
+}
+
 async function resetPostgres() {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-  } catch {
-    return false;
-  }
-  try {
+  const reset = await onPostgres(async (client) => {
     await client.query(`DROP SCHEMA IF EXISTS ${cairnSchema} CASCADE`);
     await client.query(`DROP DATABASE IF EXISTS ${dbosDatabase} WITH (FORCE)`);
     await client.query(`CREATE DATABASE ${dbosDatabase}`);
     return true;
-  } finally {
-    await client.end();
-  }
+  });
+  return reset === true;
 }
 
 const benchRequire = createRequire(join(here, "..", "package.json"));
@@ -262,6 +262,7 @@ export async function run() {
   } finally {
     for (const server of Object.values(servers)) await server.stop();
     rmSync(data, { recursive: true, force: true });
+    if (sides.cairn_postgres || sides.dbos) await dropPostgresState();
   }
 
   const results = {};
