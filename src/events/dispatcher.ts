@@ -51,6 +51,9 @@ interface ConsumerState {
   stalledUntil: number;
 }
 
+/** Waits between attempts to record an outcome while the store does not answer. */
+const recordRetryMs = { first: 100, max: 2000 };
+
 /** How often the dispatcher looks for work nobody told it about (other nodes, expired leases). */
 export const pollIntervalMs = 1000;
 
@@ -203,7 +206,7 @@ export class Dispatcher {
           ok: false,
           error: { code: "internal_error", message: (error as Error).message },
         }))
-        .then((outcome) => this.complete(consumer, group, outcome))
+        .then((outcome) => this.record(consumer, group, outcome))
         .catch((error: unknown) => {
           this.logger.error(
             { err: error, consumer: consumer.id },
@@ -219,20 +222,43 @@ export class Dispatcher {
     }
   }
 
-  private async complete(consumer: Consumer, group: MessageRow[], outcome: TriggerOutcome): Promise<void> {
+  /**
+   * Record an outcome, retrying while the store does not answer (a database restarting). Given up at
+   * once, the messages would stay leased to this node, which is alive and so never taken for dead,
+   * until the lease expires: the consumer's timeout and more. Retries end when the lease would have
+   * expired anyway, or when the dispatcher stops (which hands every lease back).
+   */
+  private async record(consumer: Consumer, group: MessageRow[], outcome: TriggerOutcome): Promise<void> {
     this.deliveries += group.length;
     // A workflow activation that ended normally has already rescheduled or removed its message.
     if (consumer.kind === "workflow" && outcome.ok) return;
-    const now = this.clock.now();
-    const acked = new Set(outcome.result?.acked ?? []);
-    const retried = new Map((outcome.result?.retried ?? []).map(({ id, delayMs }) => [id, delayMs]));
-    const error = outcome.ok ? null : `${outcome.error.code}: ${outcome.error.message}`.slice(0, 2000);
     if (!outcome.ok) {
       this.logger.warn(
         { consumer: consumer.id, messages: group.map((row) => row.id), code: outcome.error.code },
         `delivery failed: ${outcome.error.message}`,
       );
     }
+    const deadline = performance.now() + consumer.visibilityMs;
+    for (let delay = recordRetryMs.first; ; delay = Math.min(delay * 2, recordRetryMs.max)) {
+      try {
+        await this.complete(consumer, group, outcome);
+        return;
+      } catch (error) {
+        if (this.stopped || performance.now() + delay > deadline) throw error;
+        this.pollWarning(
+          { err: error, consumer: consumer.id },
+          "dispatcher: recording an outcome failed; retrying",
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async complete(consumer: Consumer, group: MessageRow[], outcome: TriggerOutcome): Promise<void> {
+    const now = this.clock.now();
+    const acked = new Set(outcome.result?.acked ?? []);
+    const retried = new Map((outcome.result?.retried ?? []).map(({ id, delayMs }) => [id, delayMs]));
+    const error = outcome.ok ? null : `${outcome.error.code}: ${outcome.error.message}`.slice(0, 2000);
     await this.store.transaction(async (tx) => {
       for (const row of group) {
         const id = String(row.id);

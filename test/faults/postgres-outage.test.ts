@@ -8,17 +8,30 @@ const url = process.env.CAIRN_TEST_DATABASE_URL;
 
 const app = {
   "cairn.config.ts": `
-    import { defineConfig } from "cairn";
-    export default defineConfig({ tables: { notes: { partitionKey: "id" } } });
+    import { defineConfig, queue } from "cairn";
+    export default defineConfig({
+      tables: { notes: { partitionKey: "id" } },
+      queues: { jobs: queue<{ id: string }>({ backoff: "100ms", maxAttempts: 20 }) },
+    });
   `,
   "functions/notes.ts": `
-    import { http } from "cairn";
+    import { http, on } from "cairn";
     export const put = http("PUT /notes/:id", async (req, ctx) => {
       await ctx.tables.notes.put({ id: ctx.params.id, text: await req.text() });
       return new Response(null, { status: 204 });
     });
     export const get = http("GET /notes/:id", async (_req, ctx) => Response.json((await ctx.tables.notes.get({ id: ctx.params.id })) ?? null));
     export const ping = http("GET /ping", () => new Response("pong"));
+    export const job = http("POST /jobs/:id", async (_req, ctx) => {
+      await ctx.queues.jobs.send({ id: ctx.params.id });
+      return new Response(null, { status: 202 });
+    });
+    // Slow enough for the database to go away mid-delivery; a lease of minutes, so only the
+    // dispatcher recording the outcome once the database is back brings the message round again soon.
+    export const worker = on.queue<{ id: string }>("jobs", async (batch, ctx) => {
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      for (const message of batch.messages) await ctx.tables.notes.put({ id: message.body.id, text: "done" });
+    }, { timeout: "5m" });
   `,
 };
 
@@ -82,6 +95,19 @@ if (url === undefined) {
       expect((await getJson(`${t.url}/notes/before`)).body.text).toBe("kept");
       expect((await getJson(`${t.url}/notes/after`)).body.text).toBe("back");
     });
+
+    it("records a delivery's outcome once the database is back, instead of leaving it leased", async () => {
+      expect((await fetch(`${t.url}/jobs/outage-job`, { method: "POST" })).status).toBe(202);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the delivery is under way
+      await proxy.cut(); // its write fails, and so does recording that it failed
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await proxy.open();
+      const done = await eventually(async () => {
+        const note = await getJson(`${t.url}/notes/outage-job`);
+        return note.status === 200 && note.body?.text === "done" ? true : undefined;
+      }, 20_000);
+      expect(done).toBe(true);
+    }, 60_000);
 
     it("fails fast when the database hangs instead of refusing", async () => {
       proxy.stall();

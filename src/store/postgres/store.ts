@@ -4,6 +4,7 @@ import "../all-migrations.js";
 import { allMigrations } from "../migrations.js";
 import { numbered } from "../placeholders.js";
 import type { SqlExecutor, SqlValue, Store } from "../types.js";
+import { importModule } from "../../shared/import-module.js";
 
 export interface PostgresOptions {
   /** postgres://user:password@host:port/database */
@@ -59,7 +60,7 @@ export class PostgresStore implements Store {
       throw new CairnError("invalid_config", `"${options.schema}" is not a usable PostgreSQL schema name`);
     }
     // Loaded only when PostgreSQL is used: the embedded default starts without it.
-    const { default: driver } = await import("pg");
+    const { default: driver } = await importModule<{ default: typeof pg }>("pg");
     const pool = new driver.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
@@ -86,7 +87,7 @@ export class PostgresStore implements Store {
     if (this.closed) throw new CairnError("shutting_down", "the store is closed");
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await this.checkout();
     } catch (error) {
       throw unavailable(error, mask(this.options.url));
     }
@@ -125,8 +126,23 @@ export class PostgresStore implements Store {
     await this.pool.query(`DROP SCHEMA IF EXISTS ${this.options.schema} CASCADE`);
   }
 
-  private async migrate(): Promise<void> {
+  /**
+   * A client from the pool that cannot crash the process: the pool listens for errors only on idle
+   * clients, and a checked-out client whose server goes away between two queries (a database
+   * restart) emits 'error' with nobody listening. Its next query fails instead, and the transaction
+   * drops it.
+   */
+  private async checkout(): Promise<pg.PoolClient> {
     const client = await this.pool.connect();
+    if (!guarded.has(client)) {
+      guarded.add(client);
+      client.on("error", () => {});
+    }
+    return client;
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.checkout();
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.options.schema}`);
       await client.query("BEGIN");
@@ -158,6 +174,8 @@ export class PostgresStore implements Store {
     }
   }
 }
+
+const guarded = new WeakSet<pg.PoolClient>();
 
 type Query = (text: string, values: unknown[]) => Promise<pg.QueryResult>;
 
