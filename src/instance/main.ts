@@ -242,7 +242,9 @@ function onHttp(message: HttpInvokeMessage): void {
     fail(invocation, error);
     return;
   }
-  if (result instanceof Promise) {
+  // Not instanceof Promise: that walks the prototype chain of a returned Response, which would load
+  // the native class (see web-classes.ts).
+  if (isThenable(result)) {
     result.then(
       (response) => respond(invocation, response),
       (error: unknown) => fail(invocation, error),
@@ -250,6 +252,12 @@ function onHttp(message: HttpInvokeMessage): void {
   } else {
     respond(invocation, result);
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 function respond(invocation: Invocation, response: unknown): void {

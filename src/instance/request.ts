@@ -3,7 +3,8 @@
  * are answered directly; anything else creates the native Request on first use. The object is an
  * instance of the global Request, so frameworks that check for it accept it.
  */
-const NativeRequest = globalThis.Request;
+import { nativeClass, standInPrototype } from "./web-classes.js";
+
 const decoder = new TextDecoder();
 
 const kState = Symbol("cairn.request");
@@ -28,7 +29,7 @@ function state(request: unknown): RequestState {
 
 function headersOf(s: RequestState): Headers {
   if (s.headers === undefined) {
-    const headers = new Headers();
+    const headers = new (nativeClass("Headers"))();
     const raw = s.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
     s.headers = headers;
@@ -39,7 +40,7 @@ function headersOf(s: RequestState): Headers {
 function realize(s: RequestState): Request {
   if (s.real === undefined) {
     const hasBody = s.body !== undefined && s.method !== "GET" && s.method !== "HEAD";
-    s.real = new NativeRequest(s.url, {
+    s.real = new (nativeClass("Request"))(s.url, {
       method: s.method,
       headers: headersOf(s),
       body: hasBody && !s.used ? (s.body as BodyInit) : null,
@@ -54,7 +55,7 @@ function takeBody(s: RequestState): Uint8Array {
   return s.body ?? new Uint8Array(0);
 }
 
-const prototype: object = Object.create(NativeRequest.prototype) as object;
+const prototype: object = {};
 
 const own: PropertyDescriptorMap = {
   method: {
@@ -113,27 +114,40 @@ for (const [name, descriptor] of Object.entries(own)) {
   Object.defineProperty(prototype, name, { ...descriptor, configurable: true });
 }
 
-// The rest of the Request interface is forwarded to the native object.
-for (const name of Object.getOwnPropertyNames(NativeRequest.prototype)) {
-  if (name === "constructor" || Object.hasOwn(own, name)) continue;
-  const descriptor = Object.getOwnPropertyDescriptor(NativeRequest.prototype, name);
-  if (!descriptor) continue;
-  if (typeof descriptor.value === "function") {
-    const method = descriptor.value as (...args: unknown[]) => unknown;
-    Object.defineProperty(prototype, name, {
-      value(this: LazyRequest, ...args: unknown[]) {
-        return method.apply(realize(this[kState]), args);
-      },
-      configurable: true,
-      writable: true,
-    });
-  } else if (descriptor.get !== undefined) {
-    Object.defineProperty(prototype, name, {
-      get(this: LazyRequest): unknown {
-        return Reflect.get(NativeRequest.prototype, name, realize(this[kState]));
-      },
-      configurable: true,
-    });
+// The rest of the Request interface is forwarded to the native object. The native class is wired in
+// on the first look-up of such a member, or the first instanceof test that reaches it.
+let wired = false;
+function wireNative(): void {
+  if (wired) return;
+  wired = true;
+  const NativeRequest = nativeClass("Request");
+  Object.setPrototypeOf(prototype, NativeRequest.prototype);
+  forwardMembers(NativeRequest);
+}
+Object.setPrototypeOf(prototype, standInPrototype(prototype, wireNative));
+
+function forwardMembers(NativeRequest: typeof Request): void {
+  for (const name of Object.getOwnPropertyNames(NativeRequest.prototype)) {
+    if (name === "constructor" || Object.hasOwn(own, name)) continue;
+    const descriptor = Object.getOwnPropertyDescriptor(NativeRequest.prototype, name);
+    if (!descriptor) continue;
+    if (typeof descriptor.value === "function") {
+      const method = descriptor.value as (...args: unknown[]) => unknown;
+      Object.defineProperty(prototype, name, {
+        value(this: LazyRequest, ...args: unknown[]) {
+          return method.apply(realize(this[kState]), args);
+        },
+        configurable: true,
+        writable: true,
+      });
+    } else if (descriptor.get !== undefined) {
+      Object.defineProperty(prototype, name, {
+        get(this: LazyRequest): unknown {
+          return Reflect.get(NativeRequest.prototype, name, realize(this[kState]));
+        },
+        configurable: true,
+      });
+    }
   }
 }
 Object.defineProperty(prototype, Symbol.toStringTag, { value: "Request", configurable: true });
@@ -152,6 +166,6 @@ export function createRequest(
 /** The same request with a different URL (a mounted app that strips its prefix). */
 export function withUrl(request: Request, url: string): Request {
   const s = state(request);
-  if (s === undefined || s.real !== undefined || s.used) return new NativeRequest(url, request);
+  if (s === undefined || s.real !== undefined || s.used) return new (nativeClass("Request"))(url, request);
   return createRequest(s.method, url, s.rawHeaders, s.body);
 }

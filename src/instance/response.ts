@@ -3,15 +3,15 @@
  * construct a Response from a string or bytes and hand it straight back; for those the instance
  * sends the body and headers to the host without creating streams or a Headers object.
  */
-const NativeResponse = globalThis.Response;
-const NativeHeaders = globalThis.Headers;
+import { nativeClass, standInPrototype } from "./web-classes.js";
+
 const jsonHeaders: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json" });
 
 const kBody = Symbol("cairn.body");
 const kInit = Symbol("cairn.init");
 const kReal = Symbol("cairn.real");
 
-type Body = ConstructorParameters<typeof NativeResponse>[0];
+type Body = ConstructorParameters<typeof Response>[0];
 
 export class LightResponse {
   [kBody]: Body;
@@ -30,17 +30,17 @@ export class LightResponse {
     if (init?.headers === undefined) {
       return new LightResponse(body, { ...init, headers: jsonHeaders }) as unknown as Response;
     }
-    const headers = new NativeHeaders(init.headers);
+    const headers = new (nativeClass("Headers"))(init.headers);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
     return new LightResponse(body, { ...init, headers }) as unknown as Response;
   }
 
   static redirect(url: string | URL, status?: number): Response {
-    return NativeResponse.redirect(url, status);
+    return nativeClass("Response").redirect(url, status);
   }
 
   static error(): Response {
-    return NativeResponse.error();
+    return nativeClass("Response").error();
   }
 
   get status(): number {
@@ -54,31 +54,43 @@ export class LightResponse {
 }
 
 function realize(response: LightResponse): Response {
-  return (response[kReal] ??= new NativeResponse(response[kBody], response[kInit]));
+  return (response[kReal] ??= new (nativeClass("Response"))(response[kBody], response[kInit]));
 }
 
-// Everything not defined above is answered by the native Response, created on first use.
-Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
-for (const name of Object.getOwnPropertyNames(NativeResponse.prototype)) {
-  if (name === "constructor" || Object.hasOwn(LightResponse.prototype, name)) continue;
-  const descriptor = Object.getOwnPropertyDescriptor(NativeResponse.prototype, name);
-  if (!descriptor) continue;
-  if (typeof descriptor.value === "function") {
-    const method = descriptor.value as (...args: unknown[]) => unknown;
-    Object.defineProperty(LightResponse.prototype, name, {
-      value(this: LightResponse, ...args: unknown[]) {
-        return method.apply(realize(this), args);
-      },
-      configurable: true,
-      writable: true,
-    });
-  } else if (descriptor.get !== undefined) {
-    Object.defineProperty(LightResponse.prototype, name, {
-      get(this: LightResponse): unknown {
-        return Reflect.get(NativeResponse.prototype, name, realize(this));
-      },
-      configurable: true,
-    });
+// Everything not defined above is answered by the native Response, created on first use. The native
+// class itself is wired in on the first look-up of such a member.
+let wired = false;
+function wireNative(): void {
+  if (wired) return;
+  wired = true;
+  const NativeResponse = nativeClass("Response");
+  Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
+  forwardMembers(NativeResponse);
+}
+Object.setPrototypeOf(LightResponse.prototype, standInPrototype(LightResponse.prototype, wireNative));
+
+function forwardMembers(NativeResponse: typeof Response): void {
+  for (const name of Object.getOwnPropertyNames(NativeResponse.prototype)) {
+    if (name === "constructor" || Object.hasOwn(LightResponse.prototype, name)) continue;
+    const descriptor = Object.getOwnPropertyDescriptor(NativeResponse.prototype, name);
+    if (!descriptor) continue;
+    if (typeof descriptor.value === "function") {
+      const method = descriptor.value as (...args: unknown[]) => unknown;
+      Object.defineProperty(LightResponse.prototype, name, {
+        value(this: LightResponse, ...args: unknown[]) {
+          return method.apply(realize(this), args);
+        },
+        configurable: true,
+        writable: true,
+      });
+    } else if (descriptor.get !== undefined) {
+      Object.defineProperty(LightResponse.prototype, name, {
+        get(this: LightResponse): unknown {
+          return Reflect.get(NativeResponse.prototype, name, realize(this));
+        },
+        configurable: true,
+      });
+    }
   }
 }
 Object.defineProperty(LightResponse, "name", { value: "Response" });
@@ -99,7 +111,7 @@ export interface SerializedHead {
 }
 
 export function isResponse(value: unknown): value is Response {
-  return value instanceof NativeResponse;
+  return value instanceof LightResponse || value instanceof nativeClass("Response");
 }
 
 export function serializeResponse(response: Response): SerializedHead {
@@ -153,14 +165,14 @@ function hasHeader(flat: string[], name: string): boolean {
 export function flattenHeaders(headers: HeadersInit | undefined): string[] {
   const flat: string[] = [];
   if (headers === undefined) return flat;
-  if (headers instanceof NativeHeaders) {
-    // Iteration yields each set-cookie separately, as it must.
-    for (const [name, value] of headers) flat.push(name, value);
-  } else if (Array.isArray(headers)) {
+  if (Array.isArray(headers)) {
     for (const pair of headers) {
       if (pair.length !== 2) throw new TypeError("Response headers: each pair must have a name and a value");
       flat.push(String(pair[0]), String(pair[1]));
     }
+  } else if (!isPlainObject(headers) && headers instanceof nativeClass("Headers")) {
+    // Iteration yields each set-cookie separately, as it must.
+    for (const [name, value] of headers) flat.push(name, value);
   } else {
     for (const name of Object.keys(headers)) {
       const value = (headers as Record<string, string | undefined>)[name];
@@ -168,4 +180,10 @@ export function flattenHeaders(headers: HeadersInit | undefined): string[] {
     }
   }
   return flat;
+}
+
+/** A `{ name: value }` literal: told apart from a Headers object without loading the native class. */
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }

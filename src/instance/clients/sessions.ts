@@ -45,7 +45,8 @@ export function createSessionsClient(spec: SessionsSpec, call: HostCall): Sessio
 
   const tokenOf = (source: TokenSource): string | undefined => {
     if (typeof source === "string") return source === "" ? undefined : source;
-    if (source instanceof Request || (typeof source === "object" && source !== null && "headers" in source)) {
+    // A Request, or anything with its headers (not instanceof Request: that loads the native class).
+    if (typeof source === "object" && source !== null && "headers" in source) {
       return tokenFromRequest(source, spec.cookieName);
     }
     throw new CairnError("invalid_argument", "verify takes a Request or a token string");
