@@ -1,6 +1,8 @@
 // Builds dist/ from src/: every module transpiled one to one (the library), the instance runtime
 // bundled into one file (dist/instance.js) so a worker thread starts by loading a single module,
-// and the CLI bundled with its small dependencies (dist/cli.js) so `cairn start` loads few files.
+// and the CLI bundled with its small dependencies into one CommonJS file (dist/cli.cjs) so that
+// `cairn start` loads few files and bin/cairn.js can run it through V8's code cache
+// (src/cli/compile-cache.ts).
 import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
@@ -43,9 +45,9 @@ await Promise.all([
   }),
   build({
     entryPoints: [join(src, "cli", "main.ts")],
-    outfile: join(dist, "cli.js"),
+    outfile: join(dist, "cli.cjs"),
     bundle: true,
-    format: "esm",
+    format: "cjs",
     platform: "node",
     target: "node20",
     sourcemap: "linked",
@@ -61,9 +63,9 @@ await Promise.all([
       "ioredis",
       "@aws-sdk/*",
     ],
-    banner: {
-      js: 'import { createRequire as __cairnRequire } from "node:module"; const require = __cairnRequire(import.meta.url);',
-    },
+    // The sources find Cairn's own files from import.meta.url.
+    define: { "import.meta.url": "__cairnModuleUrl" },
+    banner: { js: 'var __cairnModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   }),
   // The web console: one script for the browser (the same options as src/console/assets.ts), and
   // its page, stylesheet and icon as they are.

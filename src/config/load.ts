@@ -1,3 +1,4 @@
+import type * as Esbuild from "esbuild";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -9,6 +10,7 @@ import { CairnError } from "../sdk/errors.js";
 import { readCache, writeCache } from "../runtime/fingerprint.js";
 import { sdkEntry } from "../runtime/own-files.js";
 import { configSchema, describeIssues } from "./schema.js";
+import { importModule } from "../shared/import-module.js";
 
 export interface LoadedConfig {
   name: string;
@@ -55,7 +57,7 @@ async function importConfig(appDir: string, file: string): Promise<unknown> {
   if (bundle === undefined || !existsSync(bundle))
     bundle = await bundleConfig(appDir, file, cacheFile, extraKey);
   try {
-    const module = (await import(pathToFileURL(bundle).href)) as { default?: unknown };
+    const module = await importModule<{ default?: unknown }>(pathToFileURL(bundle).href);
     if (module.default === undefined) {
       throw new CairnError(
         "invalid_config",
@@ -77,7 +79,7 @@ async function bundleConfig(
   cacheFile: string,
   extraKey: string,
 ): Promise<string> {
-  const { build } = await import("esbuild");
+  const { build } = await importModule<typeof Esbuild>("esbuild");
   let result;
   const temp = join(appDir, ".cairn", "config", `building-${process.pid}.mjs`);
   try {

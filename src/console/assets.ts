@@ -1,7 +1,9 @@
+import type * as Esbuild from "esbuild";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../runtime/package-root.js";
+import { importModule } from "../shared/import-module.js";
 
 export interface Asset {
   body: Buffer;
@@ -49,7 +51,7 @@ async function load(): Promise<Map<string, Asset>> {
 }
 
 async function bundle(entry: string): Promise<Buffer> {
-  const { build } = await import("esbuild");
+  const { build } = await importModule<typeof Esbuild>("esbuild");
   const result = await build({ ...consoleBuildOptions(entry), write: false });
   return Buffer.from(result.outputFiles[0]!.contents);
 }

@@ -22,6 +22,11 @@ export interface AdminResult {
   body: unknown;
 }
 
+interface RouteStore {
+  handler: AdminHandler;
+  public: boolean;
+}
+
 const adminBodyLimit = 1024 * 1024;
 type Method = "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "DELETE";
 
@@ -30,7 +35,9 @@ type Method = "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT" | "DELETE";
  * (CAIRN_ADMIN_TOKEN) as a bearer token; without a token configured only `cairn dev` allows access.
  */
 export class AdminApi {
-  private readonly router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 2048 });
+  private readonly routes: Array<{ method: Method; path: string; store: RouteStore }> = [];
+  /** Built on the first request: compiling the matchers is ~10 ms that start-up need not wait for. */
+  private router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1> | undefined;
   /** Another credential the API accepts besides the bearer token (the console's session cookie). */
   private session: ((req: IncomingMessage) => boolean) | undefined;
 
@@ -40,7 +47,14 @@ export class AdminApi {
   ) {}
 
   route(method: Method, path: string, handler: AdminHandler, options: { public?: boolean } = {}): void {
-    this.router.on(method, `/_cairn${path}`, () => {}, { handler, public: options.public === true });
+    this.router = undefined;
+    this.routes.push({ method, path: `/_cairn${path}`, store: { handler, public: options.public === true } });
+  }
+
+  private buildRouter(): FindMyWay.Instance<FindMyWay.HTTPVersion.V1> {
+    const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 2048 });
+    for (const { method, path, store } of this.routes) router.on(method, path, () => {}, store);
+    return router;
   }
 
   /** Accept requests that `check` vouches for (it sees only requests without a valid bearer token). */
@@ -54,12 +68,13 @@ export class AdminApi {
   }
 
   handle(req: IncomingMessage, res: ServerResponse, path: string, query: string, requestId: string): void {
+    this.router ??= this.buildRouter();
     const found = this.router.find((req.method ?? "GET") as Method, path);
     if (found === null || found.store === null) {
       sendError(res, 404, "not_found", `no platform endpoint ${req.method} ${path}`, requestId);
       return;
     }
-    const { handler, public: isPublic } = found.store as { handler: AdminHandler; public: boolean };
+    const { handler, public: isPublic } = found.store as RouteStore;
     if (!isPublic && !this.authorized(req)) {
       const message =
         this.token === undefined

@@ -1,4 +1,6 @@
+import type pinoPretty from "pino-pretty";
 import { pino, type Logger as Pino, type DestinationStream } from "pino";
+import { importModule } from "../shared/import-module.js";
 
 export type LogFormat = "json" | "pretty";
 export type HostLogger = Pino;
@@ -21,7 +23,7 @@ export async function createLogger(options: LoggerOptions = {}): Promise<HostLog
   if (options.destination) return pino(base, options.destination);
   if (format === "pretty") {
     // Loaded only when wanted: it is a large part of start-up time otherwise.
-    const { default: pretty } = await import("pino-pretty");
+    const { default: pretty } = await importModule<{ default: typeof pinoPretty }>("pino-pretty");
     return pino(
       base,
       pretty({

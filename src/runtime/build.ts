@@ -1,9 +1,11 @@
+import type * as Esbuild from "esbuild";
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { BuildFailure, Message } from "esbuild";
 import { CairnError } from "../sdk/errors.js";
 import { sdkEntry } from "./own-files.js";
+import { importModule } from "../shared/import-module.js";
 
 export interface AppBuild {
   /** Folder holding this build's output. */
@@ -75,7 +77,7 @@ export async function buildApp(
       `${appDir} has no function modules: put them in ${join(appDir, "functions")}/`,
     );
   }
-  const { build } = await import("esbuild");
+  const { build } = await importModule<typeof Esbuild>("esbuild");
   try {
     const result = await build({
       entryPoints,

@@ -1,6 +1,9 @@
+import type * as Esbuild from "esbuild";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "./package-root.js";
+import { defaultInstanceMemoryMb, prestart } from "./workers.js";
+import { importModule } from "../shared/import-module.js";
 
 /**
  * Files of Cairn itself that other code must load: the instance runtime (a worker thread's entry)
@@ -22,13 +25,19 @@ export function instanceRuntime(): Promise<string> {
   return instanceScript;
 }
 
+/** For bin/cairn.js: boot the first spare worker of the shipped runtime while the CLI loads. */
+export function prestartInstanceWorker(): void {
+  const shipped = join(packageRoot, "dist", "instance.js");
+  if (!fromSource && existsSync(shipped)) prestart(shipped, defaultInstanceMemoryMb);
+}
+
 async function locateInstanceRuntime(): Promise<string> {
   const shipped = join(packageRoot, "dist", "instance.js");
   if (!fromSource && existsSync(shipped)) return shipped;
   const outDir = join(packageRoot, "node_modules", ".cache", "cairn");
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, `instance-${process.pid}.mjs`);
-  const { build } = await import("esbuild");
+  const { build } = await importModule<typeof Esbuild>("esbuild");
   await build(instanceRuntimeBuildOptions(join(packageRoot, "src", "instance", "main.ts"), outfile));
   process.once("exit", () => {
     rmSync(outfile, { force: true });

@@ -16,6 +16,10 @@ function findRoot(start: string): string {
   }
 }
 
+let version: string | undefined;
+
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version;
+  version ??= (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string })
+    .version;
+  return version;
 }

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import type { FunctionOptions } from "../sdk/options.js";
 import { parseDuration } from "../shared/duration.js";
 import { describeIssues, functionOptionsSchema } from "../config/schema.js";
+import { defaultInstanceMemoryMb } from "./workers.js";
 
 /** A function's pool settings with every default applied. */
 export interface PoolSettings {
@@ -18,7 +19,7 @@ export interface PoolSettings {
 
 export const defaultSettings: Readonly<PoolSettings> = Object.freeze({
   timeoutMs: 30_000,
-  memoryMb: 256,
+  memoryMb: defaultInstanceMemoryMb,
   minInstances: 0,
   maxInstances: 4,
   concurrency: 64,

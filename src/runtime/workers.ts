@@ -20,6 +20,11 @@ export class WorkerFactory {
   warm(): void {
     if (this.closed || this.spareCount === 0) return;
     const list = this.sparesFor(this.spareMemoryMb);
+    const early = adoptPrestarted(this.script, this.spareMemoryMb);
+    if (early !== undefined && list.length < this.spareCount) {
+      early.catch(() => this.discard(this.spareMemoryMb, early));
+      list.push(early);
+    }
     while (list.length < this.spareCount) {
       const booting = boot(this.script, this.spareMemoryMb);
       booting.catch(() => this.discard(this.spareMemoryMb, booting));
@@ -32,7 +37,9 @@ export class WorkerFactory {
     if (this.closed) throw new Error("worker factory is closed");
     const list = this.sparesFor(memoryMb);
     const spare = list.shift();
-    if (memoryMb === this.spareMemoryMb) setImmediate(() => this.warm());
+    // The replacement boots a little later: started at once, its bootstrap would compete for the
+    // CPU with the instance that is about to load its function and serve.
+    if (memoryMb === this.spareMemoryMb) setTimeout(() => this.warm(), spareRefillDelayMs).unref();
     if (spare !== undefined) {
       try {
         const worker = await spare;
@@ -75,6 +82,40 @@ export class WorkerFactory {
     const index = list.indexOf(spare);
     if (index !== -1) void list.splice(index, 1);
   }
+}
+
+const spareRefillDelayMs = 50;
+
+/** The heap cap of an instance whose function sets none. */
+export const defaultInstanceMemoryMb = 256;
+
+const prestartedKey = Symbol.for("cairn.prestartedWorker");
+interface Prestarted {
+  script: string;
+  memoryMb: number;
+  worker: Promise<Worker>;
+}
+
+/**
+ * Boot one spare before the rest of the CLI loads (bin/cairn.js calls this for start and dev), so
+ * the worker's bootstrap runs on another core while the host loads, instead of after it. It lives
+ * on globalThis because the CLI bundle holds its own copy of this module.
+ */
+export function prestart(script: string, memoryMb: number): void {
+  const worker = boot(script, memoryMb);
+  // Adopted by the first factory, or left unref()ed to be dropped at exit.
+  worker.catch(() => undefined);
+  (globalThis as Record<symbol, Prestarted | undefined>)[prestartedKey] = { script, memoryMb, worker };
+}
+
+function adoptPrestarted(script: string, memoryMb: number): Promise<Worker> | undefined {
+  const slot = globalThis as Record<symbol, Prestarted | undefined>;
+  const early = slot[prestartedKey];
+  slot[prestartedKey] = undefined;
+  if (early === undefined) return undefined;
+  if (early.script === script && early.memoryMb === memoryMb) return early.worker;
+  void early.worker.then((worker) => worker.terminate());
+  return undefined;
 }
 
 /** Start a worker and wait until its runtime is up; it does not keep the process alive until ref()ed. */

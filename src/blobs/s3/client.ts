@@ -2,6 +2,7 @@ import type * as ClientS3 from "@aws-sdk/client-s3";
 import type * as LibStorage from "@aws-sdk/lib-storage";
 import type * as Presigner from "@aws-sdk/s3-request-presigner";
 import type { S3Settings } from "./url.js";
+import { importModule } from "../../shared/import-module.js";
 
 /** The parts of the AWS SDK this driver uses. */
 export interface S3Sdk {
@@ -14,13 +15,13 @@ let sdk: Promise<S3Sdk> | undefined;
 
 /**
  * The AWS SDK, loaded on first use: it is large, and a node without an s3:// CAIRN_BLOBS_URL never
- * needs it (dist/cli.js keeps it external, so a static import would load it at every start).
+ * needs it (dist/cli.cjs keeps it external, so a static import would load it at every start).
  */
 export function loadS3Sdk(): Promise<S3Sdk> {
   return (sdk ??= Promise.all([
-    import("@aws-sdk/client-s3"),
-    import("@aws-sdk/lib-storage"),
-    import("@aws-sdk/s3-request-presigner"),
+    importModule<typeof ClientS3>("@aws-sdk/client-s3"),
+    importModule<typeof LibStorage>("@aws-sdk/lib-storage"),
+    importModule<typeof Presigner>("@aws-sdk/s3-request-presigner"),
   ]).then(([client, storage, presigner]) => ({ client, storage, presigner })));
 }
 

@@ -1,7 +1,9 @@
+import type * as Ioredis from "ioredis";
 import type { Redis, RedisOptions } from "ioredis";
 import { CairnError } from "../../sdk/errors.js";
 import { cacheScripts, type CacheScripts } from "./scripts.js";
 import { maskRedisUrl } from "./url.js";
+import { importModule } from "../../shared/import-module.js";
 
 export type ScriptedRedis = Redis & CacheScripts;
 
@@ -9,11 +11,11 @@ let redisClass: Promise<typeof Redis> | undefined;
 
 /**
  * The client library, loaded on first use: it takes a noticeable part of start-up time, and a node
- * without CAIRN_REDIS_URL never needs it (bundled into dist/cli.js, a static import would load it
+ * without CAIRN_REDIS_URL never needs it (bundled into dist/cli.cjs, a static import would load it
  * at every start).
  */
 export function loadIoredis(): Promise<typeof Redis> {
-  return (redisClass ??= import("ioredis").then((library) => library.Redis));
+  return (redisClass ??= importModule<typeof Ioredis>("ioredis").then((library) => library.Redis));
 }
 
 /** Where the connection reports that Redis went away and came back (a pino logger fits). */
