@@ -1,6 +1,7 @@
 // Shared pieces of the side-by-side benchmarks: starting servers, driving load, medians, output.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { connect } from "node:net";
 import { cpus, totalmem } from "node:os";
 import autocannon from "autocannon";
 
@@ -31,15 +32,14 @@ export async function startServer(command, args, url, options = {}) {
   let stderr = "";
   child.stderr?.on("data", (chunk) => (stderr += chunk));
   const exited = once(child, "exit");
+  const { hostname, port } = new URL(url);
+  let accepting = false;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${command} ${args.join(" ")} exited: ${stderr}`);
-    try {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
-    }
+    // Until the port accepts, a bare TCP connect: a failing fetch costs the prober three times the
+    // CPU, which on a small machine it takes from the server that is starting.
+    if (!accepting) accepting = await accepts(hostname, Number(port));
+    if (accepting && (await answers200(url))) break;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 20));
   }
   const readyMs = performance.now() - started;
@@ -53,6 +53,27 @@ export async function startServer(command, args, url, options = {}) {
       }
     },
   };
+}
+
+async function answers200(url) {
+  try {
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function accepts(host, port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 /** Drive `url` with autocannon; returns requests per second and latency percentiles in ms. */
