@@ -30,8 +30,28 @@ export interface Store {
    * throws, nothing it did is kept. `work` must only await calls on `tx`: on SQLite, transactions
    * that arrive together share one commit (group commit), each in its own savepoint.
    */
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface TransactionOptions<T> {
+  /**
+   * Called once the transaction has committed, which on SQLite is before it is durable (its fsync
+   * runs after). For starting work the transaction scheduled, whose own commits come later in the
+   * same log and so can only be durable after this one; never for telling anyone it is done.
+   * An error it throws is dropped: the caller repeats, or checks, the work once the transaction
+   * resolves.
+   */
+  committed?: (value: T) => void;
+}
+
+/** Call a transaction's `committed` callback; an error it throws is dropped (see TransactionOptions). */
+export function notifyCommitted<T>(options: TransactionOptions<T> | undefined, value: T): void {
+  try {
+    options?.committed?.(value);
+  } catch {
+    // the caller repeats the work after the transaction resolves
+  }
 }
 
 /** A schema change, written for both dialects, applied once per database in name order. */

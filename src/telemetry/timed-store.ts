@@ -1,5 +1,5 @@
 import type { HistogramSeries } from "../metrics/registry.js";
-import type { SqlExecutor, SqlValue, Store } from "../store/types.js";
+import type { SqlExecutor, SqlValue, Store, TransactionOptions } from "../store/types.js";
 import type { Telemetry } from "./telemetry.js";
 
 /**
@@ -17,8 +17,8 @@ export function timedStore(store: Store, telemetry: Telemetry, app: string): Sto
     read,
     // A statement that commits on its own is a transaction of one.
     ...(store.autocommit && { autocommit: timedExecutor(store.autocommit, transactions) }),
-    transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      return timed(transactions, () => store.transaction(work));
+    transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions<T>): Promise<T> {
+      return timed(transactions, () => store.transaction(work, options));
     },
     close: () => store.close(),
   };

@@ -146,27 +146,53 @@ export class WorkflowEngine {
     const payload = activationPayload(id, trace);
     const now = this.clock.now();
     const leaseUntil = now + definition.visibilityMs;
-    const messageId = await this.store.transaction(async (tx) => {
-      const created = await this.insertRun(
-        tx,
-        definition,
-        id,
-        inputJson,
-        now,
-        options.parentId ?? null,
-        trace,
-      );
-      if (!created) return undefined;
-      // The first activation's message, leased to this node already (its first attempt).
-      const message = await tx.get<{ id: number }>(
-        `INSERT INTO cairn_messages (consumer, topic, key, payload, created_at, available_at, lease_until, lease_owner, attempts)
-         VALUES (?, 'workflow', ?, ?, ?, ?, ?, ?, 1) RETURNING id`,
-        [functionConsumer(definition.functionName), id, payload, now, leaseUntil, leaseUntil, this.owner],
-      );
-      return Number(message!.id);
-    });
+    // The first activation needs no journal: it runs here at once, without a claim, as soon as the
+    // start has committed (on SQLite while the commit's fsync is still under way: whatever the
+    // activation commits comes later in the same log, so it cannot be durable before the start).
+    // The start is acknowledged only once it is durable.
+    let delivered = false;
+    const deliver = (messageId: number | undefined): void => {
+      if (messageId === undefined || delivered) return;
+      this.deliverFirst(definition, id, name, inputJson, now, payload, trace, messageId);
+      delivered = true;
+    };
+    const messageId = await this.store.transaction(
+      async (tx) => {
+        const created = await this.insertRun(
+          tx,
+          definition,
+          id,
+          inputJson,
+          now,
+          options.parentId ?? null,
+          trace,
+        );
+        if (!created) return undefined;
+        // The first activation's message, leased to this node already (its first attempt).
+        const message = await tx.get<{ id: number }>(
+          `INSERT INTO cairn_messages (consumer, topic, key, payload, created_at, available_at, lease_until, lease_owner, attempts)
+           VALUES (?, 'workflow', ?, ?, ?, ?, ?, ?, 1) RETURNING id`,
+          [functionConsumer(definition.functionName), id, payload, now, leaseUntil, leaseUntil, this.owner],
+        );
+        return Number(message!.id);
+      },
+      { committed: deliver },
+    );
     if (messageId === undefined) return { id, started: false };
-    // The first activation needs no journal: run it here at once, without a claim.
+    deliver(messageId);
+    return { id, started: true };
+  }
+
+  private deliverFirst(
+    definition: WorkflowDefinition,
+    id: string,
+    name: string,
+    inputJson: string,
+    now: number,
+    payload: string,
+    trace: string | null,
+    messageId: number,
+  ): void {
     const activation: Activation = {
       runId: id,
       name,
@@ -181,16 +207,7 @@ export class WorkflowEngine {
     };
     this.dispatcher.deliverClaimed(
       functionConsumer(definition.functionName),
-      [
-        {
-          id: messageId,
-          topic: "workflow",
-          key: id,
-          payload,
-          attempts: 1,
-          created_at: now,
-        },
-      ],
+      [{ id: messageId, topic: "workflow", key: id, payload, attempts: 1, created_at: now }],
       {
         kind: "workflow",
         runId: id,
@@ -199,7 +216,6 @@ export class WorkflowEngine {
         ...(trace !== null && { trace }),
       },
     );
-    return { id, started: true };
   }
 
   /**

@@ -3,7 +3,13 @@ import { CairnError } from "../../sdk/errors.js";
 import "../all-migrations.js";
 import { allMigrations } from "../migrations.js";
 import { numbered } from "../placeholders.js";
-import type { SqlExecutor, SqlValue, Store } from "../types.js";
+import {
+  notifyCommitted,
+  type SqlExecutor,
+  type SqlValue,
+  type Store,
+  type TransactionOptions,
+} from "../types.js";
 import { importModule } from "../../shared/import-module.js";
 
 export interface PostgresOptions {
@@ -83,7 +89,7 @@ export class PostgresStore implements Store {
     return store;
   }
 
-  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions<T>): Promise<T> {
     if (this.closed) throw new CairnError("shutting_down", "the store is closed");
     let client: pg.PoolClient;
     try {
@@ -102,6 +108,7 @@ export class PostgresStore implements Store {
       const value = await work(tx);
       await client.query("COMMIT");
       done = true;
+      notifyCommitted(options, value);
       return value;
     } catch (error) {
       done = true;

@@ -7,7 +7,13 @@ import Database from "better-sqlite3";
 import { CairnError } from "../../sdk/errors.js";
 import "../all-migrations.js";
 import { allMigrations } from "../migrations.js";
-import type { SqlExecutor, SqlValue, Store } from "../types.js";
+import {
+  notifyCommitted,
+  type SqlExecutor,
+  type SqlValue,
+  type Store,
+  type TransactionOptions,
+} from "../types.js";
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -15,6 +21,7 @@ interface Queued {
   work: (tx: SqlExecutor) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  options: TransactionOptions<unknown> | undefined;
 }
 
 /**
@@ -72,10 +79,15 @@ export class SqliteStore implements Store {
     }
   }
 
-  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions<T>): Promise<T> {
     if (this.closed) return Promise.reject(new CairnError("shutting_down", "the store is closed"));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({
+        work,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        options: options as TransactionOptions<unknown> | undefined,
+      });
       this.schedule();
     });
   }
@@ -187,6 +199,10 @@ export class SqliteStore implements Store {
     }
     if (this.queue.length > 0) this.schedule(); // the next batch runs while this one is flushed
     if (committed) {
+      batch.forEach((queued, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) notifyCommitted(queued.options, outcome.value);
+      });
       try {
         await this.durable();
       } catch (error) {

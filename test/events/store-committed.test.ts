@@ -1,0 +1,101 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PostgresStore } from "../../src/store/postgres/store.js";
+import { SqliteStore } from "../../src/store/sqlite/store.js";
+import type { Store } from "../../src/store/types.js";
+
+const databaseUrl = process.env.CAIRN_TEST_DATABASE_URL;
+
+// A transaction's `committed` callback: what lets a workflow's first activation start while the
+// start's commit is still being made durable.
+function committedSuite(name: string, open: () => Promise<{ store: Store; close: () => Promise<void> }>) {
+  describe(`a transaction's committed callback (${name})`, () => {
+    let store: Store;
+    let close: () => Promise<void>;
+    beforeAll(async () => ({ store, close } = await open()));
+    afterAll(() => close());
+
+    it("is called with the value once the transaction commits, no later than it resolves", async () => {
+      const seen: string[] = [];
+      const value = await store.transaction(
+        async (tx) => {
+          await tx.run(
+            "INSERT INTO cairn_nodes (id, started_at, seen_at) VALUES (?, 0, 0) ON CONFLICT (id) DO NOTHING",
+            [`committed-${name}`],
+          );
+          seen.push("work");
+          return 42;
+        },
+        { committed: (committedValue) => seen.push(`committed ${committedValue}`) },
+      );
+      seen.push(`resolved ${value}`);
+      expect(seen).toEqual(["work", "committed 42", "resolved 42"]);
+      // What the callback may start reads the committed state.
+      const row = await store.read.get("SELECT id FROM cairn_nodes WHERE id = ?", [`committed-${name}`]);
+      expect(row).toBeDefined();
+    });
+
+    it("is not called for a transaction that fails, nor does its error stop the one that succeeds", async () => {
+      let called = 0;
+      const failing = store.transaction(
+        async (tx) => {
+          await tx.run("INSERT INTO cairn_nodes (id, started_at, seen_at) VALUES (?, 0, 0)", [
+            `failing-${name}`,
+          ]);
+          throw new Error("changed my mind");
+        },
+        { committed: () => called++ },
+      );
+      await expect(failing).rejects.toThrow("changed my mind");
+      const throwing = store.transaction(() => Promise.resolve(1), {
+        committed: () => {
+          throw new Error("a callback that throws");
+        },
+      });
+      await expect(throwing).resolves.toBe(1);
+      expect(called).toBe(0);
+    });
+
+    it("runs every callback of transactions that share one commit", async () => {
+      const committed: number[] = [];
+      const values = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.transaction(() => Promise.resolve(i), { committed: (value) => committed.push(value) }),
+        ),
+      );
+      expect(values).toEqual([...Array(10).keys()]);
+      expect(committed.sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
+    });
+  });
+}
+
+committedSuite("SQLite", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cairn-committed-"));
+  const store = SqliteStore.open(join(dir, "cairn.db"));
+  return Promise.resolve({
+    store,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+});
+
+if (databaseUrl !== undefined) {
+  committedSuite("PostgreSQL", async () => {
+    const store = await PostgresStore.open({
+      url: databaseUrl,
+      schema: `cairn_test_${randomBytes(6).toString("hex")}`,
+    });
+    return {
+      store,
+      close: async () => {
+        await store.dropSchema();
+        await store.close();
+      },
+    };
+  });
+}
