@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { fileURLToPath } from "node:url";
+
 const command = process.argv[2];
 const serving = command === "start" || command === "dev";
 if (serving) {
@@ -9,4 +11,6 @@ if (serving) {
 const { runCached } = await import("../dist/cli/compile-cache.js");
 // A serving run writes the code cache once it has been up for two seconds, so that the cache holds
 // what start-up compiles; other commands only read it.
-runCached(new URL("../dist/cli.cjs", import.meta.url).pathname, { writeAfterMs: serving ? 2000 : undefined });
+runCached(fileURLToPath(new URL("../dist/cli.cjs", import.meta.url)), {
+  writeAfterMs: serving ? 2000 : undefined,
+});

@@ -119,9 +119,9 @@ for (const [name, descriptor] of Object.entries(own)) {
 let wired = false;
 function wireNative(): void {
   if (wired) return;
-  wired = true;
   const NativeRequest = nativeClass("Request");
   Object.setPrototypeOf(prototype, NativeRequest.prototype);
+  wired = true;
   forwardMembers(NativeRequest);
 }
 Object.setPrototypeOf(prototype, standInPrototype(prototype, wireNative));

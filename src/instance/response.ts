@@ -62,9 +62,9 @@ function realize(response: LightResponse): Response {
 let wired = false;
 function wireNative(): void {
   if (wired) return;
-  wired = true;
   const NativeResponse = nativeClass("Response");
   Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
+  wired = true;
   forwardMembers(NativeResponse);
 }
 Object.setPrototypeOf(LightResponse.prototype, standInPrototype(LightResponse.prototype, wireNative));

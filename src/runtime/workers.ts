@@ -114,7 +114,10 @@ function adoptPrestarted(script: string, memoryMb: number): Promise<Worker> | un
   slot[prestartedKey] = undefined;
   if (early === undefined) return undefined;
   if (early.script === script && early.memoryMb === memoryMb) return early.worker;
-  void early.worker.then((worker) => worker.terminate());
+  void early.worker.then(
+    (worker) => worker.terminate(),
+    () => undefined,
+  );
   return undefined;
 }
 
