@@ -113,7 +113,7 @@ export async function run() {
   const notes = [];
   const data = mkdtempSync(join(tmpdir(), "cairn-bench-state-"));
   const cairnArgs = (port, dataDir) => [
-    join(repoRoot, "bin/cairn.js"),
+    process.env.BENCH_CAIRN_BIN ?? join(repoRoot, "bin/cairn.js"),
     "start",
     join(here, "app"),
     "--port",
@@ -135,14 +135,16 @@ export async function run() {
     },
   };
   const wants = (name) => onlySides === undefined || onlySides.includes(name);
-  const postgres =
-    (wants("cairn_scaleout") || wants("direct_postgres")) && (await resetPostgres({ recreate: true }));
-  const redis = (wants("cairn_scaleout") || wants("direct_redis")) && (await redisCheck({ clean: false }));
-  if (!postgres)
+  const wantsPostgres = wants("cairn_scaleout") || wants("direct_postgres");
+  const wantsRedis = wants("cairn_scaleout") || wants("direct_redis");
+  const postgres = wantsPostgres && (await resetPostgres({ recreate: true }));
+  const redis = wantsRedis && (await redisCheck({ clean: false }));
+  if (wantsPostgres && !postgres)
     notes.push(
       `PostgreSQL does not answer at ${databaseUrl}: cairn_scaleout and direct_postgres are skipped`,
     );
-  if (!redis) notes.push(`Redis does not answer at ${redisUrl}: cairn_scaleout and direct_redis are skipped`);
+  if (wantsRedis && !redis)
+    notes.push(`Redis does not answer at ${redisUrl}: cairn_scaleout and direct_redis are skipped`);
   if (postgres && redis) {
     sides.cairn_scaleout = {
       port: 9323,

@@ -47,14 +47,36 @@ export async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8
   return out;
 }
 
+/** Streams made by streamOf that nobody has read from yet, with the bytes they hold. */
+const unread = new WeakMap<object, Uint8Array>();
+
 /** A stream of the given bytes (one chunk). */
 export function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (bytes.byteLength > 0) controller.enqueue(bytes);
-      controller.close();
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        unread.delete(stream);
+        if (bytes.byteLength > 0) controller.enqueue(bytes);
+        controller.close();
+      },
     },
-  });
+    // Pulled only when read, so that an unread stream is known to be unread.
+    { highWaterMark: 0 },
+  );
+  unread.set(stream, bytes);
+  return stream;
+}
+
+/**
+ * The bytes behind a stream from streamOf that has not been read or locked: a response whose body is
+ * such a stream (an object from `ctx.blobs.get`, handed on as it is) sends them in one piece instead
+ * of chunk by chunk. Anything else: undefined.
+ */
+export function unreadBytes(value: unknown): Uint8Array | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const bytes = unread.get(value);
+  if (bytes === undefined || (value as ReadableStream).locked) return undefined;
+  return bytes;
 }
 
 /** The content type a body implies when `put` is given none. */

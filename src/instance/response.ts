@@ -3,6 +3,7 @@
  * construct a Response from a string or bytes and hand it straight back; for those the instance
  * sends the body and headers to the host without creating streams or a Headers object.
  */
+import { unreadBytes } from "../blobs/object.js";
 import { nativeClass, standInPrototype } from "./web-classes.js";
 
 const jsonHeaders: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json" });
@@ -147,9 +148,10 @@ function serializeNative(response: Response): SerializedHead {
 function directBody(body: Body): string | Uint8Array | null | undefined {
   if (body === null || body === undefined) return null;
   if (typeof body === "string") return body;
-  if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  if (ArrayBuffer.isView(body)) {
-    const view = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  const bytes: unknown = unreadBytes(body) ?? body;
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  if (ArrayBuffer.isView(bytes)) {
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view : view.slice();
   }
   return undefined;

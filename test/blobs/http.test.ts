@@ -45,6 +45,16 @@ const app = {
       }
     });
 
+    // The body handed on after reading its first chunk.
+    export const rest = http("GET /rest/*", async (_req, ctx) => {
+      const object = await ctx.blobs.get(ctx.params["*"]);
+      if (object === undefined) return new Response(null, { status: 404 });
+      const reader = object.body.getReader();
+      const first = await reader.read();
+      reader.releaseLock();
+      return new Response(object.body, { headers: { "x-first": String(first.value?.byteLength ?? 0) } });
+    });
+
     export const remove = http("DELETE /files/*", async (_req, ctx) =>
       Response.json({ deleted: await ctx.blobs.delete(ctx.params["*"]) }));
 
@@ -201,7 +211,14 @@ describe("blobs from functions and presigned URLs, over HTTP", () => {
     expect(got.headers.get("content-type")).toBe("text/plain");
     expect(got.headers.get("etag")).toBe(info.etag);
     expect(got.headers.get("x-note")).toBe("first");
+    // A small object's body, handed on unread, goes out in one piece with its length.
+    expect(got.headers.get("content-length")).toBe("21");
     expect(await got.text()).toBe("hello from a function");
+    // One that was read from first is refused, as the native Response refuses a disturbed stream:
+    // its bytes are not sent again.
+    const disturbed = await getJson(`${t.url}/rest/docs/a.txt`);
+    expect(disturbed.status).toBe(500);
+    expect(disturbed.body.error.message).toMatch(/disturbed/);
     const notModified = await fetch(`${t.url}/files/docs/a.txt`, { headers: { "if-none-match": info.etag } });
     expect(notModified.status).toBe(304);
     const part = await fetch(`${t.url}/files/docs/a.txt`, { headers: { range: "bytes=6-9" } });

@@ -1,11 +1,55 @@
 import { createHash, randomBytes } from "node:crypto";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { mkdir, open, opendir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { CairnError } from "../../sdk/errors.js";
 import type { Clock } from "../../shared/clock.js";
 import type { BlobDriver, Chunks, WrittenBytes } from "../driver.js";
+import { streamOf } from "../object.js";
+import { blobLimits } from "../types.js";
 import { fileStream, syncDir, writeAll } from "./files.js";
 import { createdOf, fileOf, isId, newId } from "./ids.js";
+
+/**
+ * Reads of at most this many bytes happen at once, on the calling thread, as SQLite's do: an open,
+ * a stat, a read and a close of a small file cost less there than four trips through the thread
+ * pool (a 64 KB blob served from a function: ~1,000 µs of the server's CPU before, ~620 after).
+ */
+const smallReadBytes = blobLimits.inlineBytes;
+
+/**
+ * The bytes of a small blob (or its range): null when the file does not exist, undefined when the
+ * read is too large to do here.
+ */
+function readSmall(
+  path: string,
+  range: { start: number; end: number } | undefined,
+): Uint8Array | null | undefined {
+  if (range !== undefined && range.end - range.start + 1 > smallReadBytes) return undefined;
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  try {
+    const start = range?.start ?? 0;
+    const end = range?.end ?? fstatSync(descriptor).size - 1;
+    const length = end - start + 1;
+    if (length > smallReadBytes) return undefined;
+    const bytes = new Uint8Array(Math.max(0, length));
+    let done = 0;
+    while (done < bytes.byteLength) {
+      const read = readSync(descriptor, bytes, done, bytes.byteLength - done, start + done);
+      if (read === 0) throw new Error("the blob file ended early (it was truncated on disk)");
+      done += read;
+    }
+    return bytes;
+  } finally {
+    closeSync(descriptor);
+  }
+}
 
 /** Partial writes untouched this long (by file time) are left over from a crash and removed. */
 const staleTempMs = 24 * 3_600_000;
@@ -86,9 +130,12 @@ export class FolderDriver implements BlobDriver {
     range?: { start: number; end: number },
   ): Promise<ReadableStream<Uint8Array> | undefined> {
     if (!isId(id)) return undefined;
+    const path = fileOf(this.objects, id);
+    const small = readSmall(path, range);
+    if (small !== undefined) return small === null ? undefined : streamOf(small);
     let file;
     try {
-      file = await open(fileOf(this.objects, id), "r");
+      file = await open(path, "r");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw error;
