@@ -160,7 +160,9 @@ describe("the S3 blob driver when S3 stalls or dies and comes back", () => {
       timeout: 60_000,
     },
     async () => {
-      const fixture = await blobsOver(s3.url("faults", { timeout: "300" }));
+      // 1 s without a byte moving fails a call; on a slow machine completing a 12 MB upload in the
+      // stand-in server takes longer than 300 ms, and a retried completion then fails.
+      const fixture = await blobsOver(s3.url("faults", { timeout: "1000" }));
       const { blobs, clock } = fixture;
       try {
         await blobs.put("small.txt", "acknowledged", { contentType: "text/plain" });
