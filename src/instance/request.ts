@@ -3,7 +3,7 @@
  * are answered directly; anything else creates the native Request on first use. The object is an
  * instance of the global Request, so frameworks that check for it accept it.
  */
-import { nativeClass, standInPrototype } from "./web-classes.js";
+import { forwardToNative, nativeClass } from "./web-classes.js";
 
 const decoder = new TextDecoder();
 
@@ -114,42 +114,9 @@ for (const [name, descriptor] of Object.entries(own)) {
   Object.defineProperty(prototype, name, { ...descriptor, configurable: true });
 }
 
-// The rest of the Request interface is forwarded to the native object. The native class is wired in
-// on the first look-up of such a member, or the first instanceof test that reaches it.
-let wired = false;
-function wireNative(): void {
-  if (wired) return;
-  const NativeRequest = nativeClass("Request");
-  Object.setPrototypeOf(prototype, NativeRequest.prototype);
-  wired = true;
-  forwardMembers(NativeRequest);
-}
-Object.setPrototypeOf(prototype, standInPrototype(prototype, wireNative));
-
-function forwardMembers(NativeRequest: typeof Request): void {
-  for (const name of Object.getOwnPropertyNames(NativeRequest.prototype)) {
-    if (name === "constructor" || Object.hasOwn(own, name)) continue;
-    const descriptor = Object.getOwnPropertyDescriptor(NativeRequest.prototype, name);
-    if (!descriptor) continue;
-    if (typeof descriptor.value === "function") {
-      const method = descriptor.value as (...args: unknown[]) => unknown;
-      Object.defineProperty(prototype, name, {
-        value(this: LazyRequest, ...args: unknown[]) {
-          return method.apply(realize(this[kState]), args);
-        },
-        configurable: true,
-        writable: true,
-      });
-    } else if (descriptor.get !== undefined) {
-      Object.defineProperty(prototype, name, {
-        get(this: LazyRequest): unknown {
-          return Reflect.get(NativeRequest.prototype, name, realize(this[kState]));
-        },
-        configurable: true,
-      });
-    }
-  }
-}
+// The rest of the Request interface is forwarded to the native object, wired in on the first
+// look-up of such a member, or the first instanceof test that reaches it.
+forwardToNative<LazyRequest>(prototype, "Request", (self) => realize(self[kState]));
 Object.defineProperty(prototype, Symbol.toStringTag, { value: "Request", configurable: true });
 
 export function createRequest(

@@ -4,7 +4,7 @@
  * sends the body and headers to the host without creating streams or a Headers object.
  */
 import { unreadBytes } from "../blobs/object.js";
-import { nativeClass, standInPrototype } from "./web-classes.js";
+import { forwardToNative, nativeClass } from "./web-classes.js";
 
 const jsonHeaders: Readonly<Record<string, string>> = Object.freeze({ "content-type": "application/json" });
 
@@ -58,42 +58,9 @@ function realize(response: LightResponse): Response {
   return (response[kReal] ??= new (nativeClass("Response"))(response[kBody], response[kInit]));
 }
 
-// Everything not defined above is answered by the native Response, created on first use. The native
-// class itself is wired in on the first look-up of such a member.
-let wired = false;
-function wireNative(): void {
-  if (wired) return;
-  const NativeResponse = nativeClass("Response");
-  Object.setPrototypeOf(LightResponse.prototype, NativeResponse.prototype);
-  wired = true;
-  forwardMembers(NativeResponse);
-}
-Object.setPrototypeOf(LightResponse.prototype, standInPrototype(LightResponse.prototype, wireNative));
-
-function forwardMembers(NativeResponse: typeof Response): void {
-  for (const name of Object.getOwnPropertyNames(NativeResponse.prototype)) {
-    if (name === "constructor" || Object.hasOwn(LightResponse.prototype, name)) continue;
-    const descriptor = Object.getOwnPropertyDescriptor(NativeResponse.prototype, name);
-    if (!descriptor) continue;
-    if (typeof descriptor.value === "function") {
-      const method = descriptor.value as (...args: unknown[]) => unknown;
-      Object.defineProperty(LightResponse.prototype, name, {
-        value(this: LightResponse, ...args: unknown[]) {
-          return method.apply(realize(this), args);
-        },
-        configurable: true,
-        writable: true,
-      });
-    } else if (descriptor.get !== undefined) {
-      Object.defineProperty(LightResponse.prototype, name, {
-        get(this: LightResponse): unknown {
-          return Reflect.get(NativeResponse.prototype, name, realize(this));
-        },
-        configurable: true,
-      });
-    }
-  }
-}
+// Everything not defined above is answered by the native Response, created on first use; the
+// native class itself is wired in on the first look-up of such a member.
+forwardToNative<LightResponse>(LightResponse.prototype, "Response", realize);
 Object.defineProperty(LightResponse, "name", { value: "Response" });
 
 /** Replace the global Response so that handlers and frameworks construct light ones. */

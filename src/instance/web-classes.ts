@@ -35,6 +35,49 @@ export function nativeClass<K extends WebClass>(name: K): Classes[K] {
 }
 
 /**
+ * Make `owner`, the prototype of the runtime's own light objects, answer every member of the native
+ * class's prototype that it does not define itself, by forwarding to the native object `realize`
+ * makes for an instance. The native class is wired in (and undici loaded) on the first look-up that
+ * reaches past `owner`.
+ */
+export function forwardToNative<Self>(
+  owner: object,
+  name: "Request" | "Response",
+  realize: (self: Self) => object,
+): void {
+  let wired = false;
+  const wire = (): void => {
+    if (wired) return;
+    const native = nativeClass(name).prototype as object;
+    Object.setPrototypeOf(owner, native);
+    wired = true;
+    for (const member of Object.getOwnPropertyNames(native)) {
+      if (member === "constructor" || Object.hasOwn(owner, member)) continue;
+      const descriptor = Object.getOwnPropertyDescriptor(native, member);
+      if (!descriptor) continue;
+      if (typeof descriptor.value === "function") {
+        const method = descriptor.value as (...args: unknown[]) => unknown;
+        Object.defineProperty(owner, member, {
+          value(this: Self, ...args: unknown[]) {
+            return method.apply(realize(this), args);
+          },
+          configurable: true,
+          writable: true,
+        });
+      } else if (descriptor.get !== undefined) {
+        Object.defineProperty(owner, member, {
+          get(this: Self): unknown {
+            return Reflect.get(native, member, realize(this));
+          },
+          configurable: true,
+        });
+      }
+    }
+  };
+  Object.setPrototypeOf(owner, standInPrototype(owner, wire));
+}
+
+/**
  * A stand-in for the native prototype in `owner`'s chain. The first look-up that reaches it (a member
  * `owner` does not define itself, an `in` test, instanceof) calls `wire`, which must put the native
  * prototype in its place; the look-up then continues there. Two cases skip the wiring: a `then`
@@ -42,7 +85,7 @@ export function nativeClass<K extends WebClass>(name: K): Classes[K] {
  * either) and assignments, which land on the object itself as they would with the native prototype
  * (whose members are all getters and methods).
  */
-export function standInPrototype(owner: object, wire: () => void): object {
+function standInPrototype(owner: object, wire: () => void): object {
   return new Proxy(Object.create(null) as object, {
     get(_target, name, receiver) {
       if (name === "then") return undefined;

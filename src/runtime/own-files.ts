@@ -27,13 +27,19 @@ export function instanceRuntime(): Promise<string> {
 
 /** For bin/cairn.js: boot the first spare worker of the shipped runtime while the CLI loads. */
 export function prestartInstanceWorker(): void {
+  const shipped = shippedRuntime();
+  if (shipped !== undefined) prestart(shipped, defaultInstanceMemoryMb);
+}
+
+/** dist/instance.js, when Cairn runs from its build and the file is there. */
+function shippedRuntime(): string | undefined {
   const shipped = join(packageRoot, "dist", "instance.js");
-  if (!fromSource && existsSync(shipped)) prestart(shipped, defaultInstanceMemoryMb);
+  return !fromSource && existsSync(shipped) ? shipped : undefined;
 }
 
 async function locateInstanceRuntime(): Promise<string> {
-  const shipped = join(packageRoot, "dist", "instance.js");
-  if (!fromSource && existsSync(shipped)) return shipped;
+  const shipped = shippedRuntime();
+  if (shipped !== undefined) return shipped;
   const outDir = join(packageRoot, "node_modules", ".cache", "cairn");
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, `instance-${process.pid}.mjs`);

@@ -77,8 +77,11 @@ export class PostgresStore implements Store {
       // long instead of leaving them hanging; Cairn's statements are short.
       query_timeout: 5000,
     });
-    // An idle client that loses its server must not crash the process; the next query reconnects.
+    // A client that loses its server must not crash the process, idle (the pool's error event) or
+    // checked out between two queries (the client's own, with nobody listening otherwise): its next
+    // query fails instead, and the transaction drops it.
     pool.on("error", () => {});
+    pool.on("connect", (client) => client.on("error", () => {}));
     const store = new PostgresStore(options, pool);
     try {
       await store.migrate();
@@ -93,7 +96,7 @@ export class PostgresStore implements Store {
     if (this.closed) throw new CairnError("shutting_down", "the store is closed");
     let client: pg.PoolClient;
     try {
-      client = await this.checkout();
+      client = await this.pool.connect();
     } catch (error) {
       throw unavailable(error, mask(this.options.url));
     }
@@ -133,23 +136,8 @@ export class PostgresStore implements Store {
     await this.pool.query(`DROP SCHEMA IF EXISTS ${this.options.schema} CASCADE`);
   }
 
-  /**
-   * A client from the pool that cannot crash the process: the pool listens for errors only on idle
-   * clients, and a checked-out client whose server goes away between two queries (a database
-   * restart) emits 'error' with nobody listening. Its next query fails instead, and the transaction
-   * drops it.
-   */
-  private async checkout(): Promise<pg.PoolClient> {
-    const client = await this.pool.connect();
-    if (!guarded.has(client)) {
-      guarded.add(client);
-      client.on("error", () => {});
-    }
-    return client;
-  }
-
   private async migrate(): Promise<void> {
-    const client = await this.checkout();
+    const client = await this.pool.connect();
     try {
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.options.schema}`);
       await client.query("BEGIN");
@@ -181,8 +169,6 @@ export class PostgresStore implements Store {
     }
   }
 }
-
-const guarded = new WeakSet<pg.PoolClient>();
 
 type Query = (text: string, values: unknown[]) => Promise<pg.QueryResult>;
 
