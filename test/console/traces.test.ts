@@ -103,10 +103,13 @@ describe("traces over OTLP/HTTP", () => {
       });
       return run.body.status === "completed" ? true : undefined;
     }, 15_000);
-    await test.node.tracer!.flush();
-    const trace = await eventually(() => {
+    // The run reads "completed" once its outcome commits, a moment before its last activation's
+    // span ends: wait for both activations' spans, not only for the last step's.
+    const trace = await eventually(async () => {
+      await test.node.tracer!.flush();
       const spans = receiver.spans.filter((span) => span.traceId === traceId);
-      return spans.some((span) => span.name === "step record") ? spans : undefined;
+      const activations = spans.filter((span) => span.name === "workflow greet").length;
+      return spans.some((span) => span.name === "step record") && activations >= 2 ? spans : undefined;
     }, 10_000);
 
     const one = (name: string) => {
@@ -269,10 +272,12 @@ describe("a workflow run's trace across a restart", () => {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(done.body).toMatchObject({ status: "completed", output: 42 });
-      await test.node.tracer!.flush();
-      const trace = await eventually(() => {
+      // The run reads "completed" a moment before its last activation's span ends.
+      const trace = await eventually(async () => {
+        await test.node.tracer!.flush();
         const spans = receiver.spans.filter((span) => span.traceId === traceId);
-        return spans.some((span) => span.name === "step after") ? spans : undefined;
+        const activations = spans.filter((span) => span.name === "workflow patient").length;
+        return spans.some((span) => span.name === "step after") && activations >= 2 ? spans : undefined;
       }, 10_000);
       const startCall = trace.find((span) => span.name === "workflows.start")!;
       const activations = trace.filter((span) => span.name === "workflow patient");

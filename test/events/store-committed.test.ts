@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -68,6 +69,23 @@ function committedSuite(name: string, open: () => Promise<{ store: Store; close:
       );
       expect(values).toEqual([...Array(10).keys()]);
       expect(committed.sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
+    });
+
+    it("runs each callback in the async context of the call that made its transaction", async () => {
+      // A shared commit runs in the context of whichever call scheduled it; a workflow's first
+      // activation must still join the trace of the request that started it.
+      const context = new AsyncLocalStorage<number>();
+      const seen = new Map<number, number | undefined>();
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          context.run(i, () =>
+            store.transaction(() => Promise.resolve(i), {
+              committed: (value) => seen.set(value, context.getStore()),
+            }),
+          ),
+        ),
+      );
+      expect([...seen.entries()].sort(([a], [b]) => a - b)).toEqual([...Array(10).keys()].map((i) => [i, i]));
     });
   });
 }

@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import { existsSync, mkdirSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -86,7 +87,12 @@ export class SqliteStore implements Store {
         work,
         resolve: resolve as (value: unknown) => void,
         reject,
-        options: options as TransactionOptions<unknown> | undefined,
+        // The shared commit runs in the context of whichever call scheduled it: the callback
+        // keeps its own caller's (the trace a workflow's first activation joins).
+        options:
+          options?.committed === undefined
+            ? undefined
+            : ({ committed: AsyncResource.bind(options.committed) } as TransactionOptions<unknown>),
       });
       this.schedule();
     });
