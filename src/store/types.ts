@@ -43,6 +43,12 @@ export interface TransactionOptions<T> {
    * caller repeats, or checks, the work once the transaction resolves.
    */
   committed?: (value: T) => void;
+  /**
+   * `work` needs no undo of its own if it fails: its writes before a failing statement are harmless
+   * to keep (one write after drawing a version, say). On SQLite it then runs without the savepoint
+   * that otherwise isolates it within a shared commit.
+   */
+  bare?: boolean;
 }
 
 /** Call a transaction's `committed` callback; an error it throws is dropped (see TransactionOptions). */

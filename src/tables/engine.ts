@@ -74,7 +74,26 @@ export class ItemWriter {
     return { ...clean, _version: Number(row!.version) };
   }
 
-  /** Whether a put may take putAlone's path. */
+  /**
+   * putAlone on SQLite, where writes share commits: a version drawn and one upsert, in a bare
+   * transaction (no savepoint of its own: if the upsert fails, the drawn version is merely skipped).
+   */
+  async upsert(tx: SqlExecutor, tableName: string, item: Item): Promise<Stored<Item>> {
+    const schema = this.table(tableName);
+    const clean = checkItem(schema, item);
+    const key = keyOf(schema, clean);
+    const data = encodeItem(schema, clean);
+    const { expiresAt } = derive(schema, clean);
+    const version = await nextVersion(tx);
+    await tx.run(
+      "INSERT INTO cairn_items (tbl, pk, sk, version, expires_at, data) VALUES (?, ?, ?, ?, ?, ?)" +
+        " ON CONFLICT (tbl, pk, sk) DO UPDATE SET version = excluded.version, expires_at = excluded.expires_at, data = excluded.data",
+      [schema.name, key.pk, key.sk, version, expiresAt, data],
+    );
+    return { ...clean, _version: version };
+  }
+
+  /** Whether a put may take putAlone's (or upsert's) path. */
   canPutAlone(tableName: string, conditions: Conditions | undefined): boolean {
     if (conditions !== undefined) {
       if (typeof conditions !== "object" || conditions === null) return false;

@@ -93,10 +93,11 @@ export class Tables {
     );
   }
 
-  put(table: string, item: Item, conditions?: Conditions): Promise<Stored<Item>> {
-    const alone = this.store.autocommit;
-    if (alone !== undefined && this.writer.canPutAlone(table, conditions)) {
-      return this.writer.putAlone(alone, table, item);
+  async put(table: string, item: Item, conditions?: Conditions): Promise<Stored<Item>> {
+    if (this.writer.canPutAlone(table, conditions)) {
+      const alone = this.store.autocommit;
+      if (alone !== undefined) return this.writer.putAlone(alone, table, item);
+      return this.store.transaction((tx) => this.writer.upsert(tx, table, item), { bare: true });
     }
     return this.write([table], false, (tx) => this.writer.put(tx, table, item, conditions));
   }

@@ -88,6 +88,48 @@ function committedSuite(name: string, open: () => Promise<{ store: Store; close:
       expect([...seen.entries()].sort(([a], [b]) => a - b)).toEqual([...Array(10).keys()].map((i) => [i, i]));
     });
   });
+
+  describe(`reads and bare transactions (${name})`, () => {
+    let store: Store;
+    let close: () => Promise<void>;
+    beforeAll(async () => ({ store, close } = await open()));
+    afterAll(() => close());
+    const insert = "INSERT INTO cairn_nodes (id, started_at, seen_at) VALUES (?, 0, 0)";
+    const find = "SELECT id FROM cairn_nodes WHERE id = ?";
+
+    it("a read never sees what a transaction has not committed, even between its statements", async () => {
+      const id = `uncommitted-${name}`;
+      const seen = await store.transaction(async (tx) => {
+        await tx.run(insert, [id]);
+        return await store.read.get(find, [id]);
+      });
+      expect(seen).toBeUndefined();
+      expect(await store.read.get(find, [id])).toEqual({ id });
+    });
+
+    it("a bare transaction that fails leaves the others of its commit whole (on SQLite its writes before the failure stay)", async () => {
+      const [kept, failed, other] = await Promise.allSettled([
+        store.transaction(
+          async (tx) => {
+            await tx.run(insert, [`bare-first-${name}`]);
+            await tx.run(insert, [`bare-first-${name}`]); // a duplicate: fails
+          },
+          { bare: true },
+        ),
+        store.transaction(async (tx) => {
+          await tx.run(insert, [`isolated-${name}`]);
+          throw new Error("undo me");
+        }),
+        store.transaction((tx) => tx.run(insert, [`other-${name}`])),
+      ]);
+      expect(kept.status).toBe("rejected");
+      expect(failed.status).toBe("rejected");
+      expect(other.status).toBe("fulfilled");
+      if (name === "SQLite") expect(await store.read.get(find, [`bare-first-${name}`])).toBeDefined();
+      expect(await store.read.get(find, [`isolated-${name}`])).toBeUndefined();
+      expect(await store.read.get(find, [`other-${name}`])).toBeDefined();
+    });
+  });
 }
 
 committedSuite("SQLite", () => {
