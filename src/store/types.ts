@@ -31,6 +31,12 @@ export interface Store {
    * that arrive together share one commit (group commit), each in its own savepoint.
    */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions<T>): Promise<T>;
+  /**
+   * Resolves once everything a read can see is durable. Reads may see a commit whose fsync is still
+   * running (SQLite); what reports another's write as done, a run's result say, waits for this
+   * first. Absent where a commit is durable before anyone can read it (PostgreSQL).
+   */
+  synced?(): Promise<void>;
   close(): Promise<void>;
 }
 

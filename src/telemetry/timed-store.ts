@@ -20,6 +20,7 @@ export function timedStore(store: Store, telemetry: Telemetry, app: string): Sto
     transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions<T>): Promise<T> {
       return timed(transactions, () => store.transaction(work, options));
     },
+    ...(store.synced && { synced: () => store.synced!() }),
     close: () => store.close(),
   };
 }

@@ -599,6 +599,8 @@ export class WorkflowEngine {
         if (row === undefined) throw new CairnError("not_found", `no workflow run ${id}`);
         if (row.status !== "running" || Date.now() >= deadline) {
           wake.cancel();
+          // The end is reported once it is durable, not merely committed.
+          if (row.status !== "running") await this.store.synced?.();
           const run = await this.get(id);
           if (run === undefined) throw new CairnError("not_found", `no workflow run ${id}`);
           return run;

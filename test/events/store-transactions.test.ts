@@ -132,6 +132,50 @@ function committedSuite(name: string, open: () => Promise<{ store: Store; close:
   });
 }
 
+describe("SQLite store: synced()", () => {
+  it("resolves only once what reads can see is on disk", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cairn-synced-"));
+    const store = SqliteStore.open(join(dir, "cairn.db"));
+    try {
+      // Slow fsyncs, and a record of which commits each one covered.
+      const inner = store as unknown as { syncLog(): Promise<void> };
+      const syncLog = inner.syncLog.bind(store);
+      let fsyncs = 0;
+      inner.syncLog = async () => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        await syncLog();
+        fsyncs++;
+      };
+      await store.synced(); // nothing committed yet: at once
+      expect(fsyncs).toBe(0);
+      let seenAt: number | undefined;
+      const write = store.transaction(
+        (tx) => tx.run("INSERT INTO cairn_nodes (id, started_at, seen_at) VALUES ('synced', 0, 0)"),
+        {
+          committed: () => {
+            // Committed and readable, not yet on disk.
+            void store.synced().then(() => (seenAt = fsyncs));
+          },
+        },
+      );
+      await write;
+      await store.synced();
+      expect(seenAt).toBe(1);
+      // A commit made while a flush is under way waits for the next flush, not that one.
+      const first = store.transaction((tx) => tx.run("UPDATE cairn_nodes SET seen_at = 1"));
+      await new Promise((resolve) => setTimeout(resolve, 5)); // its flush has begun
+      await store.transaction((tx) => tx.run("UPDATE cairn_nodes SET seen_at = 2"), {
+        committed: () => void store.synced().then(() => (seenAt = fsyncs)),
+      });
+      await first;
+      expect(seenAt).toBe(3);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 committedSuite("SQLite", () => {
   const dir = mkdtempSync(join(tmpdir(), "cairn-committed-"));
   const store = SqliteStore.open(join(dir, "cairn.db"));

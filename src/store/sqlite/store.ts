@@ -55,6 +55,9 @@ export class SqliteStore implements Store {
   /** The savepoint whose work may use the write connection right now. */
   private owner = 0;
   private commits = 0;
+  /** Commits known to be on disk, and those the flush under way will have put there. */
+  private syncedCommits = 0;
+  private flushingCommits = 0;
   private checkpointer: Checkpointer | undefined;
 
   private constructor(readonly file: string) {
@@ -132,6 +135,7 @@ export class SqliteStore implements Store {
   /** Resolves once everything committed before the call is on disk (fsyncs are shared). */
   private durable(): Promise<void> {
     if (this.flushing === undefined) return this.flush();
+    if (this.flushingCommits >= this.commits) return this.flushing;
     this.nextFlush ??= this.flushing
       .catch(() => undefined)
       .then(() => {
@@ -142,11 +146,21 @@ export class SqliteStore implements Store {
   }
 
   private flush(): Promise<void> {
-    const flushing = this.syncLog().finally(() => {
-      if (this.flushing === flushing) this.flushing = undefined;
-    });
+    const covers = this.commits;
+    const flushing = this.syncLog()
+      .then(() => {
+        this.syncedCommits = Math.max(this.syncedCommits, covers);
+      })
+      .finally(() => {
+        if (this.flushing === flushing) this.flushing = undefined;
+      });
     this.flushing = flushing;
+    this.flushingCommits = covers;
     return flushing;
+  }
+
+  synced(): Promise<void> {
+    return this.syncedCommits >= this.commits ? Promise.resolve() : this.durable();
   }
 
   /**
