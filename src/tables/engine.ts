@@ -60,11 +60,7 @@ export class ItemWriter {
    * is drawn after that lock, so versions grow in commit order as on the transactional path.
    */
   async putAlone(exec: SqlExecutor, tableName: string, item: Item): Promise<Stored<Item>> {
-    const schema = this.table(tableName);
-    const clean = checkItem(schema, item);
-    const key = keyOf(schema, clean);
-    const data = encodeItem(schema, clean);
-    const { expiresAt } = derive(schema, clean);
+    const { schema, clean, key, data, expiresAt } = this.plainItem(tableName, item);
     const row = await exec.get<{ version: number }>(
       "INSERT INTO cairn_items (tbl, pk, sk, version, expires_at, data) VALUES (?, ?, ?, nextval('cairn_versions'), ?, ?)" +
         " ON CONFLICT (tbl, pk, sk) DO UPDATE SET version = nextval('cairn_versions'), expires_at = excluded.expires_at, data = excluded.data" +
@@ -79,11 +75,7 @@ export class ItemWriter {
    * transaction (no savepoint of its own: if the upsert fails, the drawn version is merely skipped).
    */
   async upsert(tx: SqlExecutor, tableName: string, item: Item): Promise<Stored<Item>> {
-    const schema = this.table(tableName);
-    const clean = checkItem(schema, item);
-    const key = keyOf(schema, clean);
-    const data = encodeItem(schema, clean);
-    const { expiresAt } = derive(schema, clean);
+    const { schema, clean, key, data, expiresAt } = this.plainItem(tableName, item);
     const version = await nextVersion(tx);
     await tx.run(
       "INSERT INTO cairn_items (tbl, pk, sk, version, expires_at, data) VALUES (?, ?, ?, ?, ?, ?)" +
@@ -91,6 +83,19 @@ export class ItemWriter {
       [schema.name, key.pk, key.sk, version, expiresAt, data],
     );
     return { ...clean, _version: version };
+  }
+
+  /** An item for putAlone or upsert, checked and encoded before anything is written. */
+  private plainItem(tableName: string, item: Item) {
+    const schema = this.table(tableName);
+    const clean = checkItem(schema, item);
+    return {
+      schema,
+      clean,
+      key: keyOf(schema, clean),
+      data: encodeItem(schema, clean),
+      expiresAt: derive(schema, clean).expiresAt,
+    };
   }
 
   /** Whether a put may take putAlone's (or upsert's) path. */

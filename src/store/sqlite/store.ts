@@ -45,9 +45,12 @@ export class SqliteStore implements Store {
   private readonly readStatements = new Map<string, Statement>();
   private readonly prepareWrite: (sql: string) => Statement;
   private queue: Queued[] = [];
-  /** The write-ahead log, opened for syncing once; the flushes in progress and the one queued. */
+  /**
+   * The write-ahead log, opened for syncing once; the flush in progress (with the commits it covers)
+   * and the one queued after it.
+   */
   private log: Promise<FileHandle> | undefined;
-  private flushes: Array<{ covers: number; done: Promise<void> }> = [];
+  private flushing: { covers: number; done: Promise<void> } | undefined;
   private nextFlush: Promise<void> | undefined;
   private scheduled = false;
   private running = false;
@@ -73,10 +76,9 @@ export class SqliteStore implements Store {
     // read (about twice the time for a key lookup). During a batch the read connection keeps reads
     // off what the batch has not committed yet.
     this.prepareWrite = preparer(this.writer, this.writeStatements);
-    const onWriter = this.prepareWrite;
-    const onReader = preparer(this.reader, this.readStatements);
+    const prepareRead = preparer(this.reader, this.readStatements);
     this.read = executor(
-      (sql) => (this.running ? onReader(sql) : onWriter(sql)),
+      (sql) => (this.running ? prepareRead(sql) : this.prepareWrite(sql)),
       () => this.assertOpen(),
     );
   }
@@ -112,7 +114,12 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    while (this.running || this.queue.length > 0 || this.flushes.length > 0 || this.nextFlush !== undefined) {
+    while (
+      this.running ||
+      this.queue.length > 0 ||
+      this.flushing !== undefined ||
+      this.nextFlush !== undefined
+    ) {
       await new Promise((resolve) => setImmediate(resolve));
     }
     this.closed = true;
@@ -134,37 +141,34 @@ export class SqliteStore implements Store {
 
   /**
    * Resolves once everything committed before the call is on disk. Flushes are shared: a commit
-   * joins a flush that began after it, else starts one if none is under way, else waits for the
-   * next. (Two at once made a commit that arrives during a flush durable ~0.25 ms sooner, but under
-   * load kept two of libuv's four pool threads on the log: in a run of the whole test suite, the
-   * crash test's blob writers, whose file writes need those threads, completed almost none.)
+   * joins the flush under way if that began after it, else the one queued after it. (Two flushes at
+   * once made a commit that arrives during one durable ~0.25 ms sooner, but under load kept two of
+   * libuv's four pool threads on the log: in a run of the whole test suite, the crash test's blob
+   * writers, whose file writes need those threads, completed almost none.)
    */
   private durable(): Promise<void> {
-    const covering = this.flushes.find((flush) => flush.covers >= this.commits);
-    if (covering !== undefined) return covering.done;
-    if (this.flushes.length < maxFlushes) return this.flush();
-    this.nextFlush ??= Promise.race(this.flushes.map((flush) => flush.done.catch(() => undefined))).then(
-      () => {
+    const flushing = this.flushing;
+    if (flushing === undefined) return this.flush();
+    if (flushing.covers >= this.commits) return flushing.done;
+    this.nextFlush ??= flushing.done
+      .catch(() => undefined)
+      .then(() => {
         this.nextFlush = undefined;
-        return this.durable();
-      },
-    );
+        return this.flush();
+      });
     return this.nextFlush;
   }
 
   private flush(): Promise<void> {
     const covers = this.commits;
-    const done = this.syncLog().then(
-      () => {
+    const done = this.syncLog()
+      .then(() => {
         this.syncedCommits = Math.max(this.syncedCommits, covers);
-        this.flushes = this.flushes.filter((flush) => flush.done !== done);
-      },
-      (error: unknown) => {
-        this.flushes = this.flushes.filter((flush) => flush.done !== done);
-        throw error;
-      },
-    );
-    this.flushes.push({ covers, done });
+      })
+      .finally(() => {
+        if (this.flushing?.done === done) this.flushing = undefined;
+      });
+    this.flushing = { covers, done };
     return done;
   }
 
@@ -309,8 +313,6 @@ export class SqliteStore implements Store {
 
 /** Commits before a store is busy enough for a checkpointing thread (most test stores never are). */
 const checkpointerAfterCommits = 64;
-/** Flushes of the log in progress at once (see durable()). */
-const maxFlushes = 1;
 const defaultAutocheckpoint = 1000;
 const checkpointIntervalMs = 100;
 
