@@ -256,14 +256,18 @@ export function queuesConformance(name: string, open: () => Promise<StoreFixture
           [1, 2, 3, 4].map((n) => ({ body: { n, key }, orderingKey: key })),
         );
       }
-      for (let i = 0; i < 10; i++) {
-        await settle(dispatcher);
-        clock.advance(2000);
-      }
       const order = (key: string) =>
         (consumers.bodies("orderedWorker") as Array<{ n: number; key: string }>)
           .filter((b) => b.key === key)
           .map((b) => b.n);
+      // Rounds of delivery until all nine deliveries are in (a loaded machine needs more of them),
+      // and a few more, in which nothing else may arrive.
+      const deadline = Date.now() + 30_000;
+      for (let extra = 0; extra < 3 && Date.now() < deadline;) {
+        await settle(dispatcher);
+        clock.advance(2000);
+        if (order("a").length + order("b").length >= 9) extra++;
+      }
       expect(order("a")).toEqual([1, 2, 2, 3, 4]);
       expect(order("b")).toEqual([1, 2, 3, 4]);
       expect(overlap).toBe(false);
