@@ -599,9 +599,12 @@ export class WorkflowEngine {
         if (row === undefined) throw new CairnError("not_found", `no workflow run ${id}`);
         if (row.status !== "running" || Date.now() >= deadline) {
           wake.cancel();
-          // The end is reported once it is durable, not merely committed.
-          if (row.status !== "running") await this.store.synced?.();
-          const run = await this.get(id);
+          // The end is reported once it is durable, not merely committed; the run is read while
+          // the log is flushed.
+          const [run] = await Promise.all([
+            this.get(id),
+            row.status !== "running" ? this.store.synced?.() : undefined,
+          ]);
           if (run === undefined) throw new CairnError("not_found", `no workflow run ${id}`);
           return run;
         }
