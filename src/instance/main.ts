@@ -40,6 +40,7 @@ import { describeTrigger, runTrigger } from "./triggers.js";
 import type { TriggerDeclaration } from "../sdk/triggers.js";
 import type { WorkflowDeclaration } from "../sdk/workflow.js";
 import "./clients/all.js";
+import { IdMap } from "../shared/id-map.js";
 
 const port = parentPort!;
 const outbox = new Batcher<InstanceToHost | string>((payload, transfer) =>
@@ -84,7 +85,7 @@ process.on("uncaughtException", escaped("uncaught exception"));
 type Invoke = (request: Request, ctx: Context) => unknown;
 let invoke: Invoke | undefined;
 let makeContext: ReturnType<typeof createContextFactory> | undefined;
-const open = new Map<number, Invocation>();
+const open = new IdMap<Invocation>();
 
 port.on("message", (payload: Incoming | Incoming[]) => unbatch(payload, onMessage));
 

@@ -1,13 +1,16 @@
 import { deserializeError } from "../sdk/errors.js";
 import type { CallMessage, ReplyMessage, StreamMessage } from "../shared/protocol.js";
+import { IdMap } from "../shared/id-map.js";
 import { StreamChannel } from "../shared/stream-channel.js";
 import { current } from "./invocation.js";
 
 /** Calls from the instance into host services: one message each way, matched by call id. */
-const pending = new Map<
-  number,
-  { resolve: (value: unknown) => void; reject: (error: Error) => void; invocation: number; streams: boolean }
->();
+const pending = new IdMap<{
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  invocation: number;
+  streams: boolean;
+}>();
 let nextCall = 1;
 
 let send: (message: CallMessage) => void = () => {

@@ -1,5 +1,6 @@
 import { serializeError } from "../sdk/errors.js";
 import type { InstanceToHost } from "../shared/protocol.js";
+import { IdMap } from "../shared/id-map.js";
 
 /** Chunks a streamed body may have in flight to the host before it waits for credit. */
 const window = 8;
@@ -11,7 +12,7 @@ interface Pump {
   cancelled: boolean;
 }
 
-const pumps = new Map<number, Pump>();
+const pumps = new IdMap<Pump>();
 
 /** Send a response body to the host chunk by chunk, never more than `window` chunks ahead of it. */
 export function pumpStream(

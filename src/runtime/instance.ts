@@ -15,6 +15,7 @@ import type {
   TriggerResult,
 } from "../shared/protocol.js";
 import { decodeResponse, encodeRequest } from "../shared/wire.js";
+import { IdMap } from "../shared/id-map.js";
 
 /** Where the outcome of one invocation goes (the gateway's HTTP response, a queue consumer, ...). */
 export interface InvocationSink {
@@ -56,7 +57,7 @@ export class Instance {
   readonly id = nextInstanceId++;
   readonly functionName: string;
   /** Invocations whose response has not fully arrived. */
-  readonly pending = new Map<number, Pending>();
+  readonly pending = new IdMap<Pending>();
   /** Invocations counted against the concurrency limit (awaiting their response head). */
   active = 0;
   /** Invocations with background (waitUntil) work still running. */

@@ -1,5 +1,6 @@
 import { CairnError, deserializeError, serializeError } from "../sdk/errors.js";
 import type { StreamMessage } from "./protocol.js";
+import { IdMap } from "./id-map.js";
 
 /** Marks a received stream with the id it arrives under. */
 const streamId = Symbol("cairn.streamId");
@@ -38,8 +39,8 @@ interface Incoming {
  */
 export class StreamChannel {
   private nextId = 1;
-  private readonly outgoing = new Map<number, Outgoing>();
-  private readonly incoming = new Map<number, Incoming>();
+  private readonly outgoing = new IdMap<Outgoing>();
+  private readonly incoming = new IdMap<Incoming>();
 
   constructor(private readonly post: (message: StreamMessage, transfer?: ArrayBuffer) => void) {}
 
