@@ -2,6 +2,7 @@ import type { HostLogger } from "../log/logger.js";
 import { throttledWarn } from "../log/throttle.js";
 import type { SerializedError } from "../sdk/errors.js";
 import type { Clock } from "../shared/clock.js";
+import { IdMap } from "../shared/id-map.js";
 import type { TriggerInput, TriggerResult } from "../shared/protocol.js";
 import type { Store } from "../store/types.js";
 import { backoffDelay } from "./backoff.js";
@@ -70,7 +71,9 @@ export class Dispatcher {
   private running = false;
   private again = false;
   private stopped = false;
-  private readonly completions = new Set<Promise<void>>();
+  /** Deliveries under way, by a number of their own. */
+  private readonly completions = new IdMap<Promise<void>>();
+  private nextCompletion = 0;
   private deliveries = 0;
   private readonly pollWarning: ReturnType<typeof throttledWarn>;
 
@@ -137,7 +140,7 @@ export class Dispatcher {
     while (this.running) await new Promise((resolve) => setImmediate(resolve));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.completions]),
+      Promise.allSettled([...this.completions.values()]),
       new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
     ]);
     clearTimeout(timer);
@@ -199,6 +202,7 @@ export class Dispatcher {
       groups.push(rows.slice(i, i + consumer.batchSize));
     for (const group of groups) {
       state.inflight++;
+      const completion = this.nextCompletion++;
       const requestId = `msg-${group[0]!.id}-${group[0]!.attempts}`;
       const run = this.invoker
         .invoke(consumer.functionName, requestId, input ?? inputFor(consumer, group))
@@ -215,10 +219,10 @@ export class Dispatcher {
         })
         .finally(() => {
           state.inflight--;
-          this.completions.delete(run);
+          this.completions.delete(completion);
           this.kick();
         });
-      this.completions.add(run);
+      this.completions.set(completion, run);
     }
   }
 

@@ -5,6 +5,7 @@ import { insertMessage } from "../events/publisher.js";
 import { functionConsumer } from "../events/subscriptions.js";
 import { CairnError, type SerializedError } from "../sdk/errors.js";
 import type { Clock } from "../shared/clock.js";
+import { KeyMap } from "../shared/key-map.js";
 import type { Activation, JournalRecord } from "../shared/protocol.js";
 import type { SqlExecutor, Store } from "../store/types.js";
 import type { Tables } from "../tables/tables.js";
@@ -101,8 +102,8 @@ export interface WorkflowDefinition {
  * they never overlap). A step's table writes commit with its journal record.
  */
 export class WorkflowEngine {
-  private readonly chains = new Map<string, Promise<unknown>>();
-  private readonly waiters = new Map<string, Set<(ended?: boolean) => void>>();
+  private readonly chains = new KeyMap<Promise<unknown>>();
+  private readonly waiters = new KeyMap<Set<(ended?: boolean) => void>>();
 
   constructor(
     private readonly store: Store,
