@@ -23,6 +23,8 @@ interface Queued {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   committed: ((value: unknown) => void) | undefined;
+  /** The caller's async context, which `committed` runs in. */
+  context: AsyncResource | undefined;
   bare: boolean;
 }
 
@@ -104,9 +106,11 @@ export class SqliteStore implements Store {
         work,
         resolve: resolve as (value: unknown) => void,
         reject,
+        committed: options?.committed as ((value: unknown) => void) | undefined,
         // The shared commit runs in the context of whichever call scheduled it: the callback
-        // keeps its own caller's (the trace a workflow's first activation joins).
-        committed: options?.committed && AsyncResource.bind(options.committed as (value: unknown) => void),
+        // keeps its own caller's (the trace a workflow's first activation joins). A resource, not
+        // AsyncResource.bind: on Node 20 every bound function also gets two deprecation wrappers.
+        context: options?.committed && new AsyncResource("cairn.store.committed"),
         bare: options?.bare === true,
       });
       this.schedule();
@@ -259,7 +263,13 @@ export class SqliteStore implements Store {
     if (committed) {
       batch.forEach((queued, i) => {
         const outcome = outcomes[i]!;
-        if (outcome.ok) notifyCommitted(queued, outcome.value);
+        if (outcome.ok && queued.committed !== undefined) {
+          const { committed, context } = queued;
+          notifyCommitted(
+            { committed: (value) => context!.runInAsyncScope(committed, undefined, value) },
+            outcome.value,
+          );
+        }
       });
       try {
         await this.durable();
