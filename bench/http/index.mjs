@@ -17,6 +17,7 @@ import {
 } from "../lib/harness.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
+const cairnBin = process.env.BENCH_CAIRN_BIN ?? join(repoRoot, "bin/cairn.js");
 
 export async function run() {
   const config = settings();
@@ -25,15 +26,7 @@ export async function run() {
     node_http: { port: 9311, args: [join(here, "node-http.mjs"), "9311"] },
     cairn: {
       port: 9312,
-      args: [
-        join(repoRoot, "bin/cairn.js"),
-        "start",
-        join(here, "app"),
-        "--port",
-        "9312",
-        "--log-level",
-        "warn",
-      ],
+      args: [cairnBin, "start", join(here, "app"), "--port", "9312", "--log-level", "warn"],
     },
   };
   if (miniflareInstalled())
@@ -43,6 +36,10 @@ export async function run() {
   // The port is in workerd.capnp.
   if (workerd) sides.workerd = { port: 9315, command: workerd, args: ["serve", join(here, "workerd.capnp")] };
   else notes.push(`workerd ${notInstalled}: the workerd side is skipped`);
+  // Cairn always runs: every figure is a ratio to it.
+  const only = process.env.BENCH_SIDES?.split(",");
+  for (const name of Object.keys(sides))
+    if (only && name !== "cairn" && !only.includes(name)) delete sides[name];
   for (const note of notes) progress(note);
 
   const servers = {};
@@ -73,7 +70,7 @@ export async function run() {
   for (let i = 0; i < 5; i++) {
     const server = await startServer(
       process.execPath,
-      [join(repoRoot, "bin/cairn.js"), "start", join(here, "app"), "--port", "9313", "--log-level", "warn"],
+      [cairnBin, "start", join(here, "app"), "--port", "9313", "--log-level", "warn"],
       "http://127.0.0.1:9313/",
       { pollMs: 2 },
     );
