@@ -263,13 +263,7 @@ export class SqliteStore implements Store {
     if (committed) {
       batch.forEach((queued, i) => {
         const outcome = outcomes[i]!;
-        if (outcome.ok && queued.committed !== undefined) {
-          const { committed, context } = queued;
-          notifyCommitted(
-            { committed: (value) => context!.runInAsyncScope(committed, undefined, value) },
-            outcome.value,
-          );
-        }
+        if (outcome.ok) queued.context?.runInAsyncScope(notifyCommitted, undefined, queued, outcome.value);
       });
       try {
         await this.durable();
