@@ -116,6 +116,12 @@ const app = {
       return wf.step("slow", () => new Promise((resolve) => setTimeout(() => resolve(2), 600)));
     });
 
+    export const many = workflow("many", async (input: { n: number }, wf) => {
+      let sum = 0;
+      for (let i = 0; i < input.n; i++) sum += (await wf.step("s" + i, () => i)) as number;
+      return sum;
+    });
+
     export const shifty = workflow("shifty", async (_input, wf, ctx) => {
       const variant = (await ctx.tables.counters.get({ id: "variant" }))?.n ?? 0;
       await wf.step("step-" + variant, () => variant);
@@ -374,6 +380,41 @@ export function workflowsConformance(name: string, open: () => Promise<WorkflowB
         ["quick", 1],
         ["slow", 2],
       ]);
+    });
+
+    it("journals an activation's many quick steps with its outcome, in several statements", async () => {
+      // 6,000 steps finish in one turn and travel with the outcome: 66,000 values, more than one
+      // statement may bind on either database.
+      const n = 6000;
+      const { id } = await start("many", { n });
+      const done = await engine().result(id, 20_000);
+      expect(done).toMatchObject({ status: "completed", output: ((n - 1) * n) / 2 });
+      expect(done.steps.map((s) => s.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      expect(done.steps[n - 1]).toMatchObject({ name: `s${n - 1}`, status: "completed", result: n - 1 });
+    });
+
+    it("ignores the outcome of an activation that no longer holds the run", async () => {
+      const { id } = await start("signals", {});
+      const waiting = await until(id, (r) => r.waitingFor === "timer,signal:go");
+      const record = {
+        seq: 99,
+        name: "stale",
+        kind: "step" as const,
+        status: "completed" as const,
+        attempts: 1,
+        result: "1",
+        startedAt: 0,
+        endedAt: 0,
+      };
+      const failed = { kind: "failed" as const, error: { name: "Error", code: "x", message: "stale" } };
+      await engine().finish(id, 1_000_000, "0", failed, null, [record]);
+      expect(await run(id)).toMatchObject({ status: "running", steps: waiting.steps });
+      await engine().signal(id, "go", { note: "late" });
+      const done = await ended(id);
+      expect(done).toMatchObject({ status: "completed", output: { got: "late" } });
+      // Nor does it touch a run that has ended.
+      await engine().finish(id, 1_000_000, "0", failed, null, [record]);
+      expect(await run(id)).toEqual(done);
     });
 
     it("answers result() as soon as the run ends, or with the running run at the timeout", async () => {
