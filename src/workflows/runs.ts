@@ -397,27 +397,20 @@ export class WorkflowEngine {
     records: JournalRecord[] = [],
   ): Promise<void> {
     const message = Number(messageId);
+    if (
+      outcome.kind !== "suspended" &&
+      (await this.finishAlone(runId, token, message, outcome, state, records))
+    )
+      return;
     const ended = await this.chain(runId, () =>
       this.store.transaction(async (tx) => {
         if (outcome.kind === "suspended")
           return this.suspend(tx, runId, token, message, outcome, state, records);
         const now = this.clock.now();
-        const status: WorkflowStatus =
-          outcome.kind === "completed" ? "completed" : outcome.kind === "failed" ? "failed" : "cancelled";
         // Ends the run only while this activation holds it; the row stays locked until the commit.
         const run = await tx.get<{ parent_id: string | null }>(
-          `UPDATE cairn_workflows SET status = ?, output = ?, error = ?, state = COALESCE(?, state), waiting_for = NULL,
-             updated_at = ?, completed_at = ? WHERE id = ? AND token = ? AND status = 'running' RETURNING parent_id`,
-          [
-            status,
-            outcome.kind === "completed" ? outcome.output : null,
-            outcome.kind === "completed" ? null : JSON.stringify(stripStack(outcome.error)),
-            state,
-            now,
-            now,
-            runId,
-            token,
-          ],
+          `UPDATE cairn_workflows SET ${endColumns} WHERE id = ? AND token = ? AND status = 'running' RETURNING parent_id`,
+          [...endParams(outcome, state, now), runId, token],
         );
         if (run === undefined) return { ended: false, wake: false };
         await this.writeRecords(tx, runId, records);
@@ -428,6 +421,39 @@ export class WorkflowEngine {
     );
     if (ended.wake) this.dispatcher.kick();
     if (ended.ended) this.notify(runId);
+  }
+
+  /**
+   * PostgreSQL: end a top-level run in one statement that commits on its own (one round trip
+   * instead of five). False when that does not apply, and then nothing was written: a child run
+   * (its parent wakes in the same transaction), a stale activation, records that consume a signal
+   * or too many records for one statement; the transaction in `finish` handles those.
+   */
+  private async finishAlone(
+    runId: string,
+    token: number,
+    message: number,
+    outcome: Exclude<Outcome, { kind: "suspended" }>,
+    state: string | null,
+    records: JournalRecord[],
+  ): Promise<boolean> {
+    const alone = this.store.autocommit;
+    if (alone === undefined) return false;
+    const unique = latestRecords(records);
+    if (unique.length > recordsPerStatement || unique.some(consumesSignal)) return false;
+    const params: SqlValue[] = [
+      ...endParams(outcome, state, this.clock.now()),
+      runId,
+      token,
+      message,
+      ...unique.flatMap((record) => recordParams(runId, record)),
+    ];
+    const ended = await this.chain(runId, () =>
+      alone.get<{ id: string }>(finishAloneSql(unique.length), params),
+    );
+    if (ended === undefined) return false;
+    this.notify(runId);
+    return true;
   }
 
   /** An activation that waits: what it waits for, and when (or whether) it runs next. */
@@ -724,46 +750,21 @@ export class WorkflowEngine {
    */
   private async writeRecords(tx: SqlExecutor, runId: string, records: JournalRecord[]): Promise<void> {
     if (records.length === 0) return;
-    // A position written twice in one batch keeps its last record (one statement may not upsert a
-    // row twice).
-    const latest = new Map<number, JournalRecord>();
-    for (const record of records) latest.set(record.seq, record);
-    const unique = [...latest.values()];
+    const unique = latestRecords(records);
     for (let from = 0; from < unique.length; from += recordsPerStatement) {
       const chunk = unique.slice(from, from + recordsPerStatement);
-      const params: SqlValue[] = [];
-      for (const record of chunk) {
-        params.push(
-          runId,
-          record.seq,
-          record.name,
-          record.kind,
-          record.status,
-          record.attempts,
-          record.result ?? null,
-          record.error ?? null,
-          record.startedAt,
-          record.endedAt ?? null,
-          record.data ? JSON.stringify(record.data) : null,
-        );
-      }
       await tx.run(
-        `INSERT INTO cairn_workflow_steps (run_id, seq, name, kind, status, attempts, result, error, started_at, ended_at, data)
-         VALUES ${recordRows(chunk.length)}
-         ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, result = excluded.result,
-           error = excluded.error, ended_at = excluded.ended_at, data = excluded.data`,
-        params,
+        `INSERT INTO cairn_workflow_steps (${recordColumns}) VALUES ${recordRows(chunk.length)} ${recordUpsert}`,
+        chunk.flatMap((record) => recordParams(runId, record)),
       );
     }
     for (const record of unique) {
-      const signalId = record.data?.signalId;
-      if (record.kind === "signal" && record.status === "completed" && signalId !== undefined) {
-        await tx.run("UPDATE cairn_workflow_signals SET consumed_seq = ? WHERE id = ? AND run_id = ?", [
-          record.seq,
-          Number(signalId),
-          runId,
-        ]);
-      }
+      if (!consumesSignal(record)) continue;
+      await tx.run("UPDATE cairn_workflow_signals SET consumed_seq = ? WHERE id = ? AND run_id = ?", [
+        record.seq,
+        Number(record.data!.signalId),
+        runId,
+      ]);
     }
   }
 
@@ -841,14 +842,96 @@ export class WorkflowEngine {
 /** Journal records per INSERT: 11 parameters each, well under either database's limit. */
 const recordsPerStatement = 500;
 
-const recordRowsCache: string[] = [];
+const recordColumns = "run_id, seq, name, kind, status, attempts, result, error, started_at, ended_at, data";
+const recordUpsert = `ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
+  result = excluded.result, error = excluded.error, ended_at = excluded.ended_at, data = excluded.data`;
+
+function recordParams(runId: string, record: JournalRecord): SqlValue[] {
+  return [
+    runId,
+    record.seq,
+    record.name,
+    record.kind,
+    record.status,
+    record.attempts,
+    record.result ?? null,
+    record.error ?? null,
+    record.startedAt,
+    record.endedAt ?? null,
+    record.data ? JSON.stringify(record.data) : null,
+  ];
+}
+
+/** A position written twice in one batch keeps its last record (a statement upserts a row once). */
+function latestRecords(records: JournalRecord[]): JournalRecord[] {
+  if (records.length <= 1) return records;
+  const latest = new Map<number, JournalRecord>();
+  for (const record of records) latest.set(record.seq, record);
+  return latest.size === records.length ? records : [...latest.values()];
+}
+
+/** A received signal's record also marks the signal consumed (a second statement). */
+function consumesSignal(record: JournalRecord): boolean {
+  return record.kind === "signal" && record.status === "completed" && record.data?.signalId !== undefined;
+}
+
+const rowsCache: string[] = [];
 
 /** `(?, ..., ?), ...` for `count` journal records. */
 function recordRows(count: number): string {
-  return (recordRowsCache[count] ??= Array.from(
-    { length: count },
-    () => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  ).join(", "));
+  return (rowsCache[count] ??= Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(
+    ", ",
+  ));
+}
+
+/** How an ended run's row changes; `endParams` fills the placeholders. */
+const endColumns = `status = ?, output = ?, error = ?, state = COALESCE(?, state), waiting_for = NULL,
+  updated_at = ?, completed_at = ?`;
+
+function endParams(
+  outcome: Exclude<Outcome, { kind: "suspended" }>,
+  state: string | null,
+  now: number,
+): SqlValue[] {
+  return [
+    outcome.kind,
+    outcome.kind === "completed" ? outcome.output : null,
+    outcome.kind === "completed" ? null : JSON.stringify(stripStack(outcome.error)),
+    state,
+    now,
+    now,
+  ];
+}
+
+const finishAloneCache: string[] = [];
+
+/**
+ * PostgreSQL: a top-level run ended, its last journal records written and its message removed, in
+ * one statement (data-modifying CTEs all see the run's RETURNING). No row when the activation no
+ * longer holds the run or the run has a parent, and then nothing changed.
+ */
+function finishAloneSql(records: number): string {
+  const cached = finishAloneCache[records];
+  if (cached !== undefined) return cached;
+  const typed =
+    "(?::text, ?::int, ?::text, ?::text, ?::text, ?::int, ?::text, ?::text, ?::bigint, ?::bigint, ?::text)";
+  const steps =
+    records === 0
+      ? ""
+      : `, steps AS (
+    INSERT INTO cairn_workflow_steps (${recordColumns})
+    SELECT v.* FROM run, (VALUES ${Array.from({ length: records }, () => typed).join(", ")}) AS v(${recordColumns})
+    ${recordUpsert}
+  )`;
+  const sql = `WITH run AS (
+    UPDATE cairn_workflows SET ${endColumns}
+    WHERE id = ? AND token = ? AND status = 'running' AND parent_id IS NULL RETURNING id
+  ), gone AS (
+    DELETE FROM cairn_messages WHERE id = ? AND EXISTS (SELECT 1 FROM run)
+  )${steps}
+  SELECT id FROM run`;
+  finishAloneCache[records] = sql;
+  return sql;
 }
 
 function forUpdate(tx: SqlExecutor): string {
