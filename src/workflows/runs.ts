@@ -567,12 +567,9 @@ export class WorkflowEngine {
   }
 
   async get(id: string): Promise<WorkflowRun | undefined> {
-    const run = await this.store.read.get<RunRow>("SELECT * FROM cairn_workflows WHERE id = ?", [id]);
-    if (run === undefined) return undefined;
-    const steps = await this.store.read.all<StepRow>(
-      "SELECT * FROM cairn_workflow_steps WHERE run_id = ? ORDER BY seq",
-      [id],
-    );
+    const loaded = await this.load(id);
+    if (loaded === undefined) return undefined;
+    const { run, steps } = loaded;
     return {
       id: run.id,
       name: run.name,
@@ -588,6 +585,23 @@ export class WorkflowEngine {
       completedAt: run.completed_at === null ? null : Number(run.completed_at),
       parentId: run.parent_id,
     };
+  }
+
+  private async load(id: string): Promise<{ run: RunRow; steps: StepRow[] } | undefined> {
+    if (this.store.dialect === "postgres") {
+      // One round trip: the steps come along as a JSON array.
+      const row = await this.store.read.get<RunRow & { steps: StepRow[] | null }>(runWithStepsSql, [id]);
+      if (row === undefined) return undefined;
+      const { steps, ...run } = row;
+      return { run, steps: steps ?? [] };
+    }
+    const run = await this.store.read.get<RunRow>("SELECT * FROM cairn_workflows WHERE id = ?", [id]);
+    if (run === undefined) return undefined;
+    const steps = await this.store.read.all<StepRow>(
+      "SELECT * FROM cairn_workflow_steps WHERE run_id = ? ORDER BY seq",
+      [id],
+    );
+    return { run, steps };
   }
 
   async list(
@@ -902,6 +916,11 @@ function endParams(
     now,
   ];
 }
+
+/** PostgreSQL: a run with its journal, in order, as one row. */
+const runWithStepsSql = `SELECT w.*,
+    (SELECT json_agg(s ORDER BY s.seq) FROM cairn_workflow_steps s WHERE s.run_id = w.id) AS steps
+  FROM cairn_workflows w WHERE w.id = ?`;
 
 const finishAloneCache: string[] = [];
 
