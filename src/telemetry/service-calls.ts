@@ -21,6 +21,7 @@ interface OperationSeries {
  */
 export class ServiceCallMeter {
   private readonly operations = new Map<string, OperationSeries>();
+  private readonly stepOutcomes = new Map<string, CounterSeries>();
   private readonly hits: CounterSeries;
   private readonly misses: CounterSeries;
 
@@ -102,6 +103,17 @@ export class ServiceCallMeter {
     return series;
   }
 
+  /** A workflow's step outcome counter, looked up once (every step of every run counts). */
+  private stepSeries(workflow: string, status: string): CounterSeries {
+    const key = `${workflow}\n${status}`;
+    let series = this.stepOutcomes.get(key);
+    if (series === undefined) {
+      series = this.telemetry.steps.series({ app: this.app, workflow, status });
+      this.stepOutcomes.set(key, series);
+    }
+    return series;
+  }
+
   /** Journal records of steps, once they are committed: outcomes, retries and (tracing) a span each. */
   private steps(operation: string, args: unknown[], workflow: string, parent: Span | undefined): void {
     let records: JournalRecord[];
@@ -115,9 +127,9 @@ export class ServiceCallMeter {
       if (record.kind !== "step" && record.kind !== "compensation") continue;
       if (record.status !== "completed" && record.status !== "failed" && record.status !== "retrying")
         continue;
-      const labels = { app: this.app, workflow };
-      this.telemetry.steps.inc({ ...labels, status: record.status });
-      if (record.status === "retrying") this.telemetry.stepRetries.inc({ ...labels, step: record.name });
+      this.stepSeries(workflow, record.status).value++;
+      if (record.status === "retrying")
+        this.telemetry.stepRetries.inc({ app: this.app, workflow, step: record.name });
       if (parent === undefined) continue;
       const span = parent.child(`step ${record.name}`, {
         startMs: record.startedAt,
