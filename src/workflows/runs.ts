@@ -741,11 +741,7 @@ export class WorkflowEngine {
     parentId: string | null,
     trace: string | null,
   ): Promise<boolean> {
-    const inserted = await tx.run(
-      `INSERT INTO cairn_workflows (id, name, status, input, parent_id, token, created_at, updated_at, trace)
-       VALUES (?, ?, 'running', ?, ?, 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-      [id, definition.name, input, parentId, now, now, trace],
-    );
+    const inserted = await tx.run(insertRunSql, [id, definition.name, input, parentId, now, now, trace]);
     return inserted.changes > 0;
   }
 
@@ -1015,14 +1011,15 @@ function userTable(name: unknown): string {
   return typeof name === "string" && !name.startsWith("_") ? name : `\u0000${String(name)}`;
 }
 
+/** A new run (id, name, input, parent, created and updated at, trace); nothing if the id exists. */
+const insertRunSql = `INSERT INTO cairn_workflows (id, name, status, input, parent_id, token, created_at, updated_at, trace)
+  VALUES (?, ?, 'running', ?, ?, 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
+
 /**
  * A run and its first activation's message (leased to this node already: its first
  * attempt) in one statement, for PostgreSQL. No row when a run with that id exists.
  */
-const startAloneSql = `WITH run AS (
-    INSERT INTO cairn_workflows (id, name, status, input, parent_id, token, created_at, updated_at, trace)
-    VALUES (?, ?, 'running', ?, ?, 1, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id
-  )
+const startAloneSql = `WITH run AS (${insertRunSql} RETURNING id)
   INSERT INTO cairn_messages (consumer, topic, key, payload, created_at, available_at, lease_until, lease_owner, attempts)
   SELECT ?::text, 'workflow', run.id, ?::text, ?::bigint, ?::bigint, ?::bigint, ?::text, 1 FROM run
   RETURNING id`;
