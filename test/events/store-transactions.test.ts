@@ -51,6 +51,10 @@ function committedSuite(name: string, open: () => Promise<{ store: Store; close:
         { committed: () => called++ },
       );
       await expect(failing).rejects.toThrow("changed my mind");
+      // Alone in its commit or not, nothing of it is kept.
+      expect(
+        await store.read.get("SELECT id FROM cairn_nodes WHERE id = ?", [`failing-${name}`]),
+      ).toBeUndefined();
       const throwing = store.transaction(() => Promise.resolve(1), {
         committed: () => {
           throw new Error("a callback that throws");

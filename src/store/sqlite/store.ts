@@ -46,14 +46,20 @@ export class SqliteStore implements Store {
   private readonly writeStatements = new Map<string, Statement>();
   private readonly readStatements = new Map<string, Statement>();
   private readonly prepareWrite: (sql: string) => Statement;
+  /** The write connection's transaction control, prepared once (exec parses its SQL every time). */
+  private readonly control: Record<
+    "begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo",
+    Statement
+  >;
   private queue: Queued[] = [];
   /**
    * The write-ahead log, opened for syncing once; the flush in progress (with the commits it covers)
    * and the one queued after it.
    */
   private log: Promise<FileHandle> | undefined;
+  private openedLog: FileHandle | undefined;
   private flushing: { covers: number; done: Promise<void> } | undefined;
-  private nextFlush: Promise<void> | undefined;
+  private nextFlush: { promise: Promise<void>; start: () => void } | undefined;
   private scheduled = false;
   private running = false;
   private closed = false;
@@ -63,14 +69,31 @@ export class SqliteStore implements Store {
   /** Commits known to be on disk. */
   private syncedCommits = 0;
   private checkpointer: Checkpointer | undefined;
+  /** Writes are held so that the log can restart (see Checkpointer); no batch starts meanwhile. */
+  private held = false;
+  private readonly restartLogFrames: number;
 
-  private constructor(readonly file: string) {
+  private constructor(
+    readonly file: string,
+    options: SqliteStoreOptions,
+  ) {
+    this.restartLogFrames = options.restartLogFrames ?? defaultRestartLogFrames;
     mkdirSync(dirname(file), { recursive: true });
     this.writer = new Database(file, { nativeBinding });
     this.writer.pragma("journal_mode = WAL");
     this.writer.pragma("synchronous = NORMAL");
     this.writer.pragma("busy_timeout = 5000");
+    // After a burst, the log shrinks back to this size when it next restarts.
+    this.writer.pragma(`journal_size_limit = ${logSizeLimitBytes}`);
     migrate(this.writer);
+    this.control = {
+      begin: this.writer.prepare("BEGIN IMMEDIATE"),
+      commit: this.writer.prepare("COMMIT"),
+      rollback: this.writer.prepare("ROLLBACK"),
+      savepoint: this.writer.prepare("SAVEPOINT cairn_tx"),
+      release: this.writer.prepare("RELEASE cairn_tx"),
+      rollbackTo: this.writer.prepare("ROLLBACK TO cairn_tx"),
+    };
     this.reader = new Database(file, { readonly: true, nativeBinding });
     this.reader.pragma("busy_timeout = 5000");
     // Reads take the write connection whenever no batch holds it: its page cache stays warm, while
@@ -85,9 +108,9 @@ export class SqliteStore implements Store {
     );
   }
 
-  static open(file: string): SqliteStore {
+  static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
     try {
-      return new SqliteStore(file);
+      return new SqliteStore(file, options);
     } catch (error) {
       throw new CairnError(
         "backend_unavailable",
@@ -135,7 +158,7 @@ export class SqliteStore implements Store {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.running) return;
+    if (this.scheduled || this.running || this.held) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -154,24 +177,34 @@ export class SqliteStore implements Store {
     const flushing = this.flushing;
     if (flushing === undefined) return this.flush();
     if (flushing.covers >= this.commits) return flushing.done;
-    this.nextFlush ??= flushing.done
-      .catch(() => undefined)
-      .then(() => {
-        this.nextFlush = undefined;
-        return this.flush();
-      });
-    return this.nextFlush;
+    if (this.nextFlush === undefined) {
+      let resolve!: (flushed: Promise<void>) => void;
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.nextFlush = { promise, start: () => resolve(this.flush()) };
+    }
+    return this.nextFlush.promise;
   }
 
   private flush(): Promise<void> {
     const covers = this.commits;
-    const done = this.syncLog()
-      .then(() => {
+    // The next flush starts first thing once this one ends, before the commits it covered are
+    // answered (answering them posts messages, ~30 µs each).
+    const ended = () => {
+      this.flushing = undefined;
+      const next = this.nextFlush;
+      this.nextFlush = undefined;
+      next?.start();
+    };
+    const done = this.syncLog().then(
+      () => {
         this.syncedCommits = Math.max(this.syncedCommits, covers);
-      })
-      .finally(() => {
-        if (this.flushing?.done === done) this.flushing = undefined;
-      });
+        ended();
+      },
+      (error: unknown) => {
+        ended();
+        throw error;
+      },
+    );
     this.flushing = { covers, done };
     return done;
   }
@@ -186,7 +219,9 @@ export class SqliteStore implements Store {
    * once, and each flush is one fdatasync.
    */
   private async syncLog(): Promise<void> {
-    this.log ??= this.openLog();
+    // Once open, the sync is handed to the thread pool at once, not a turn later.
+    if (this.openedLog !== undefined) return this.openedLog.datasync();
+    this.log ??= this.openLog().then((log) => (this.openedLog = log));
     let log: FileHandle;
     try {
       log = await this.log;
@@ -211,18 +246,22 @@ export class SqliteStore implements Store {
   }
 
   private async runBatch(): Promise<void> {
+    if (this.held) return; // scheduled before the hold; released, it is scheduled again
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
     this.running = true;
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     let committed = false;
+    // A transaction alone in its batch needs no savepoint: if it fails, the whole batch rolls back.
+    const alone = batch.length === 1;
     try {
-      this.writer.exec("BEGIN IMMEDIATE");
+      this.control.begin.run();
       for (let i = 0; i < batch.length; i++) {
         const token = i + 1;
-        const { work, bare } = batch[i]!;
-        if (!bare) this.writer.exec("SAVEPOINT cairn_tx");
+        const { work } = batch[i]!;
+        const bare = alone || batch[i]!.bare;
+        if (!bare) this.control.savepoint.run();
         this.owner = token;
         const tx = executor(this.prepareWrite, () => {
           if (this.owner !== token) throw new Error("a store transaction was used after it ended");
@@ -230,22 +269,28 @@ export class SqliteStore implements Store {
         try {
           const value = await work(tx);
           this.owner = 0;
-          if (!bare) this.writer.exec("RELEASE cairn_tx");
+          if (!bare) this.control.release.run();
           outcomes.push({ ok: true, value });
         } catch (error) {
           this.owner = 0;
           if (!bare) {
-            this.writer.exec("ROLLBACK TO cairn_tx");
-            this.writer.exec("RELEASE cairn_tx");
+            this.control.rollbackTo.run();
+            this.control.release.run();
           }
           outcomes.push({ ok: false, error });
         }
       }
-      this.writer.exec("COMMIT");
-      committed = true;
-      if (++this.commits === checkpointerAfterCommits) this.startCheckpointer();
+      if (outcomes.some((outcome) => outcome.ok)) {
+        this.control.commit.run();
+        committed = true;
+        if (++this.commits === checkpointerAfterCommits) this.startCheckpointer();
+      } else {
+        // Nothing to keep: no commit, and nothing to wait for.
+        this.control.rollback.run();
+        batch.forEach((queued, i) => queued.reject((outcomes[i] as { error: unknown }).error));
+      }
     } catch (error) {
-      if (this.writer.inTransaction) this.writer.exec("ROLLBACK");
+      if (this.writer.inTransaction) this.control.rollback.run();
       const failure = new CairnError(
         "backend_unavailable",
         `the SQLite store could not commit: ${(error as Error).message}`,
@@ -259,7 +304,8 @@ export class SqliteStore implements Store {
       this.owner = 0;
       this.running = false;
     }
-    if (this.queue.length > 0) this.schedule(); // the next batch runs while this one is flushed
+    if (this.held) this.checkpointer?.quiet();
+    else if (this.queue.length > 0) this.schedule(); // the next batch runs while this one is flushed
     if (committed) {
       batch.forEach((queued, i) => {
         const outcome = outcomes[i]!;
@@ -294,7 +340,16 @@ export class SqliteStore implements Store {
    * own checkpoints stay on.
    */
   private startCheckpointer(): void {
-    const checkpointer = new Checkpointer(this.file);
+    const checkpointer = new Checkpointer(this.file, this.restartLogFrames, {
+      hold: () => {
+        this.held = true;
+        if (!this.running) checkpointer.quiet();
+      },
+      release: () => {
+        this.held = false;
+        if (this.queue.length > 0) this.schedule();
+      },
+    });
     this.checkpointer = checkpointer;
     checkpointer.ready.then(
       (up) => {
@@ -306,6 +361,10 @@ export class SqliteStore implements Store {
     void checkpointer.failed.then(() => {
       if (this.checkpointer !== checkpointer || this.closed) return;
       this.checkpointer = undefined;
+      if (this.held) {
+        this.held = false;
+        if (this.queue.length > 0) this.schedule();
+      }
       this.writer.pragma(`wal_autocheckpoint = ${defaultAutocheckpoint}`);
     });
   }
@@ -315,10 +374,20 @@ export class SqliteStore implements Store {
   }
 }
 
+export interface SqliteStoreOptions {
+  /** Frames in the log past which writes pause briefly so that it restarts (tests set fewer). */
+  restartLogFrames?: number;
+}
+
 /** Commits before a store is busy enough for a checkpointing thread (most test stores never are). */
 const checkpointerAfterCommits = 64;
 const defaultAutocheckpoint = 1000;
 const checkpointIntervalMs = 100;
+/** 16 MB of 4 KB pages: a restart (a pause of a few milliseconds) every 16 MB written at most. */
+const defaultRestartLogFrames = 4096;
+const logSizeLimitBytes = 64 * 1024 * 1024;
+/** A hold that the checkpointing thread does not end within this is ended anyway. */
+const holdTimeoutMs = 1000;
 
 const driverPath = createRequire(import.meta.url).resolve("better-sqlite3");
 
@@ -333,25 +402,53 @@ const nativeBinding = existsSync(addonPath) ? addonPath : undefined;
  * The checkpointing thread's code, evaluated (CommonJS) so that it runs the same from the sources
  * and from the bundled build. PASSIVE checkpoints never wait for the writer or the readers; one
  * that finds nothing new to copy does no I/O.
+ *
+ * The log restarts from its beginning only when a write begins with every frame checkpointed. Under
+ * writes that never pause that never happens, so the log would grow without end (a quarter of a GB
+ * in seconds). Once it holds `restartFrames`, the thread asks the store to hold its writes ("hold"),
+ * copies what is left once the store has stopped ("quiet"), and lets it go on ("release"): the next
+ * write restarts the log, overwriting it in place.
  */
 const checkpointerSource = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
-const timer = setInterval(() => {
+let holding = false;
+function checkpoint() {
   try {
-    db.pragma("wal_checkpoint(PASSIVE)");
+    return db.pragma("wal_checkpoint(PASSIVE)")[0];
   } catch (error) {
     if (error.code !== "SQLITE_BUSY") throw error;
+    return undefined;
+  }
+}
+const timer = setInterval(() => {
+  if (holding) return;
+  const done = checkpoint();
+  if (done !== undefined && done.log >= workerData.restartFrames) {
+    holding = true;
+    parentPort.postMessage("hold");
   }
 }, workerData.intervalMs);
-parentPort.on("message", () => {
+parentPort.on("message", (message) => {
+  if (message === "quiet") {
+    checkpoint();
+    holding = false;
+    parentPort.postMessage("release");
+    return;
+  }
   clearInterval(timer);
   db.close();
   parentPort.close();
 });
 parentPort.postMessage("ready");
 `;
+
+interface HoldHandlers {
+  /** Start no batch until `release`, and call `quiet()` once none is running. */
+  hold(): void;
+  release(): void;
+}
 
 class Checkpointer {
   /** Resolves true once the thread checkpoints, false if it never came up. */
@@ -361,11 +458,12 @@ class Checkpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<unknown>;
   private stopping = false;
+  private holdTimer: NodeJS.Timeout | undefined;
 
-  constructor(file: string) {
+  constructor(file: string, restartFrames: number, handlers: HoldHandlers) {
     this.worker = new Worker(checkpointerSource, {
       eval: true,
-      workerData: { driver: driverPath, file, intervalMs: checkpointIntervalMs },
+      workerData: { driver: driverPath, file, intervalMs: checkpointIntervalMs, restartFrames },
       stdout: false,
       stderr: false,
     });
@@ -376,13 +474,32 @@ class Checkpointer {
       this.worker.once("message", () => resolve(true));
       void this.exited.then(() => resolve(false));
     });
+    const release = () => {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = undefined;
+      handlers.release();
+    };
+    this.worker.on("message", (message) => {
+      if (message === "hold") {
+        // Writes never wait on the thread for long, whatever becomes of it.
+        this.holdTimer = setTimeout(release, holdTimeoutMs);
+        handlers.hold();
+      } else if (message === "release") release();
+    });
     this.failed = this.exited.then(() => {
+      clearTimeout(this.holdTimer);
       if (this.stopping) return new Promise<void>(() => undefined);
     });
   }
 
+  /** No write is under way: the thread may copy the rest of the log. */
+  quiet(): void {
+    this.worker.postMessage("quiet");
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.holdTimer);
     this.worker.postMessage("stop");
     const timeout = setTimeout(() => void this.worker.terminate(), 2000);
     await this.exited;
