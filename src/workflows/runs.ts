@@ -402,25 +402,33 @@ export class WorkflowEngine {
       (await this.finishAlone(runId, token, message, outcome, state, records))
     )
       return;
+    // Waiters for the result wake at the commit, so that they read the run while its log is
+    // flushed; they report it only once it is durable (see `result`).
+    const committed = (ended: { ended: boolean }) => {
+      if (ended.ended) this.notify(runId);
+    };
     const ended = await this.chain(runId, () =>
-      this.store.transaction(async (tx) => {
-        if (outcome.kind === "suspended")
-          return this.suspend(tx, runId, token, message, outcome, state, records);
-        const now = this.clock.now();
-        // Ends the run only while this activation holds it; the row stays locked until the commit.
-        const run = await tx.get<{ parent_id: string | null }>(
-          `UPDATE cairn_workflows SET ${endColumns} WHERE id = ? AND token = ? AND status = 'running' RETURNING parent_id`,
-          [...endParams(outcome, state, now), runId, token],
-        );
-        if (run === undefined) return { ended: false, wake: false };
-        await this.writeRecords(tx, runId, records);
-        await tx.run("DELETE FROM cairn_messages WHERE id = ?", [message]);
-        if (run.parent_id !== null) await this.wake(tx, run.parent_id, now);
-        return { ended: true, wake: run.parent_id !== null };
-      }),
+      this.store.transaction(
+        async (tx) => {
+          if (outcome.kind === "suspended")
+            return this.suspend(tx, runId, token, message, outcome, state, records);
+          const now = this.clock.now();
+          // Ends the run only while this activation holds it; the row stays locked until the commit.
+          const run = await tx.get<{ parent_id: string | null }>(
+            `UPDATE cairn_workflows SET ${endColumns} WHERE id = ? AND token = ? AND status = 'running' RETURNING parent_id`,
+            [...endParams(outcome, state, now), runId, token],
+          );
+          if (run === undefined) return { ended: false, wake: false };
+          await this.writeRecords(tx, runId, records);
+          await tx.run("DELETE FROM cairn_messages WHERE id = ?", [message]);
+          if (run.parent_id !== null) await this.wake(tx, run.parent_id, now);
+          return { ended: true, wake: run.parent_id !== null };
+        },
+        { committed },
+      ),
     );
     if (ended.wake) this.dispatcher.kick();
-    if (ended.ended) this.notify(runId);
+    if (ended.ended) this.notify(runId); // where nothing woke them at the commit
   }
 
   /**
@@ -692,8 +700,8 @@ export class WorkflowEngine {
         throw error;
       }
       if (await wake.woken) {
-        // Ended on this node: no need to look at the status first.
-        const run = await this.get(id);
+        // Ended on this node, perhaps only committed so far: no need to look at the status first.
+        const [run] = await Promise.all([this.get(id), this.store.synced?.()]);
         if (run !== undefined && run.status !== "running") return run;
       }
     }
