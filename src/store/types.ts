@@ -44,7 +44,8 @@ export interface TransactionOptions<T> {
   /**
    * Called once the transaction has committed, which on SQLite is before it is durable (its fsync
    * runs after). For starting work the transaction scheduled, whose own commits come later in the
-   * same log and so can only be durable after this one; never for telling anyone it is done.
+   * same log and so can only be durable after this one, or for waking what waits for it, which
+   * then reports it only after `synced()`; never for telling anyone it is done.
    * It runs in the async context of the call to `transaction`. An error it throws is dropped: the
    * caller repeats, or checks, the work once the transaction resolves.
    */
