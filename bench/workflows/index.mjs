@@ -101,7 +101,10 @@ async function startRestate(binary, folder, ports) {
   const stopAll = async () => {
     if (service.exitCode === null) {
       service.kill("SIGTERM");
+      // The SDK's server can wait on the HTTP/2 connections restate-server keeps open.
+      const timer = setTimeout(() => service.kill("SIGKILL"), 5000);
       await serviceExited;
+      clearTimeout(timer);
     }
     await server.stop();
   };
