@@ -413,7 +413,7 @@ const checkpointerSource = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
-let holding = false;
+let heldAt = 0;
 function checkpoint() {
   try {
     return db.pragma("wal_checkpoint(PASSIVE)")[0];
@@ -423,17 +423,19 @@ function checkpoint() {
   }
 }
 const timer = setInterval(() => {
-  if (holding) return;
+  // A hold whose "quiet" never came (the store gave up on it) does not stop the checkpoints.
+  if (heldAt !== 0 && Date.now() - heldAt < workerData.holdTimeoutMs * 2) return;
+  heldAt = 0;
   const done = checkpoint();
   if (done !== undefined && done.log >= workerData.restartFrames) {
-    holding = true;
+    heldAt = Date.now();
     parentPort.postMessage("hold");
   }
 }, workerData.intervalMs);
 parentPort.on("message", (message) => {
   if (message === "quiet") {
     checkpoint();
-    holding = false;
+    heldAt = 0;
     parentPort.postMessage("release");
     return;
   }
@@ -463,7 +465,13 @@ class Checkpointer {
   constructor(file: string, restartFrames: number, handlers: HoldHandlers) {
     this.worker = new Worker(checkpointerSource, {
       eval: true,
-      workerData: { driver: driverPath, file, intervalMs: checkpointIntervalMs, restartFrames },
+      workerData: {
+        driver: driverPath,
+        file,
+        intervalMs: checkpointIntervalMs,
+        restartFrames,
+        holdTimeoutMs,
+      },
       stdout: false,
       stderr: false,
     });
