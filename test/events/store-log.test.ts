@@ -60,7 +60,7 @@ describe("SQLite store: the write-ahead log under sustained writes", () => {
     const inner = store as unknown as { held: boolean };
     await sustain(500); // the checkpointing thread is up
     // 400 pages in one commit: the next checkpoint finds the log past its threshold and asks for a
-    // hold, which comes while the next transaction keeps the store busy for 1.6 s.
+    // hold, which comes while the next transaction keeps the store busy for 2 s.
     await store.transaction(async (tx) => {
       for (let i = 0; i < 400; i++)
         await tx.run("INSERT INTO filler (id, body) VALUES (?, ?)", [++nextId, body]);
@@ -69,7 +69,7 @@ describe("SQLite store: the write-ahead log under sustained writes", () => {
     await store.transaction(async (tx) => {
       await tx.run("INSERT INTO filler (id, body) VALUES (?, ?)", [++nextId, body]);
       // The hold comes at the first checkpoint (every 100 ms); the store gives up on it a second later.
-      for (const ms of [400, 1200]) {
+      for (const ms of [700, 1300]) {
         await new Promise((resolve) => setTimeout(resolve, ms));
         seen.push(inner.held);
       }
