@@ -35,8 +35,9 @@ interface Queued {
  * with synchronous=NORMAL (it syncs only at checkpoints) and the log is fsync'd here, in the thread
  * pool, so the main thread never waits on the disk and the next batch runs while one is flushed.
  * Reads run on the write connection between batches and on a second connection during one, so they
- * only ever see committed data. Once a store is busy, a
- * thread of its own checkpoints the log into the database file (see Checkpointer).
+ * only ever see committed data. Once a store is busy, a thread of its own checkpoints the log into
+ * the database file, and now and then has writes held for a moment so that the log restarts (see
+ * Checkpointer).
  */
 export class SqliteStore implements Store {
   readonly dialect = "sqlite" as const;
