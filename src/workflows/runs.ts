@@ -428,7 +428,6 @@ export class WorkflowEngine {
       ),
     );
     if (ended.wake) this.dispatcher.kick();
-    if (ended.ended) this.notify(runId); // where nothing woke them at the commit
   }
 
   /**
@@ -686,12 +685,7 @@ export class WorkflowEngine {
         if (row === undefined) throw new CairnError("not_found", `no workflow run ${id}`);
         if (row.status !== "running" || Date.now() >= deadline) {
           wake.cancel();
-          // The end is reported once it is durable, not merely committed; the run is read while
-          // the log is flushed.
-          const [run] = await Promise.all([
-            this.get(id),
-            row.status !== "running" ? this.store.synced?.() : undefined,
-          ]);
+          const run = await this.read(id, row.status !== "running");
           if (run === undefined) throw new CairnError("not_found", `no workflow run ${id}`);
           return run;
         }
@@ -701,10 +695,19 @@ export class WorkflowEngine {
       }
       if (await wake.woken) {
         // Ended on this node, perhaps only committed so far: no need to look at the status first.
-        const [run] = await Promise.all([this.get(id), this.store.synced?.()]);
+        const run = await this.read(id, true);
         if (run !== undefined && run.status !== "running") return run;
       }
     }
+  }
+
+  /**
+   * The run for `result`. An end is reported once it is durable, not merely committed: the run is
+   * read while the log is flushed.
+   */
+  private async read(id: string, ended: boolean): Promise<WorkflowRun | undefined> {
+    const [run] = await Promise.all([this.get(id), ended ? this.store.synced?.() : undefined]);
+    return run;
   }
 
   /** Resolves with true when the run ends on this node, with false after `ms`. */

@@ -57,8 +57,7 @@ export class SqliteStore implements Store {
    * The write-ahead log, opened for syncing once; the flush in progress (with the commits it covers)
    * and the one queued after it.
    */
-  private log: Promise<FileHandle> | undefined;
-  private openedLog: FileHandle | undefined;
+  private log: FileHandle | undefined;
   private flushing: { covers: number; done: Promise<void> } | undefined;
   private nextFlush: { promise: Promise<void>; start: () => void } | undefined;
   private scheduled = false;
@@ -152,8 +151,7 @@ export class SqliteStore implements Store {
     }
     this.closed = true;
     await this.checkpointer?.stop();
-    const log = await this.log?.catch(() => undefined);
-    await log?.close();
+    await this.log?.close();
     this.reader.close();
     this.writer.close();
   }
@@ -220,17 +218,10 @@ export class SqliteStore implements Store {
    * once, and each flush is one fdatasync.
    */
   private async syncLog(): Promise<void> {
-    // Once open, the sync is handed to the thread pool at once, not a turn later.
-    if (this.openedLog !== undefined) return this.openedLog.datasync();
-    this.log ??= this.openLog().then((log) => (this.openedLog = log));
-    let log: FileHandle;
-    try {
-      log = await this.log;
-    } catch (error) {
-      this.log = undefined; // the next flush tries again
-      throw error;
-    }
-    await log.datasync();
+    // One flush at a time, so one open; if it fails, the next flush tries again. Once open, the
+    // sync is handed to the thread pool at once, not a turn later.
+    this.log ??= await this.openLog();
+    await this.log.datasync();
   }
 
   private async openLog(): Promise<FileHandle> {
@@ -260,9 +251,9 @@ export class SqliteStore implements Store {
       this.control.begin.run();
       for (let i = 0; i < batch.length; i++) {
         const token = i + 1;
-        const { work } = batch[i]!;
-        const bare = alone || batch[i]!.bare;
-        if (!bare) this.control.savepoint.run();
+        const { work, bare } = batch[i]!;
+        const savepoint = !alone && !bare;
+        if (savepoint) this.control.savepoint.run();
         this.owner = token;
         const tx = executor(this.prepareWrite, () => {
           if (this.owner !== token) throw new Error("a store transaction was used after it ended");
@@ -270,11 +261,11 @@ export class SqliteStore implements Store {
         try {
           const value = await work(tx);
           this.owner = 0;
-          if (!bare) this.control.release.run();
+          if (savepoint) this.control.release.run();
           outcomes.push({ ok: true, value });
         } catch (error) {
           this.owner = 0;
-          if (!bare) {
+          if (savepoint) {
             this.control.rollbackTo.run();
             this.control.release.run();
           }
@@ -346,10 +337,7 @@ export class SqliteStore implements Store {
         this.held = true;
         if (!this.running) checkpointer.quiet();
       },
-      release: () => {
-        this.held = false;
-        if (this.queue.length > 0) this.schedule();
-      },
+      release: () => this.releaseWrites(),
     });
     this.checkpointer = checkpointer;
     checkpointer.ready.then(
@@ -362,12 +350,14 @@ export class SqliteStore implements Store {
     void checkpointer.failed.then(() => {
       if (this.checkpointer !== checkpointer || this.closed) return;
       this.checkpointer = undefined;
-      if (this.held) {
-        this.held = false;
-        if (this.queue.length > 0) this.schedule();
-      }
+      if (this.held) this.releaseWrites();
       this.writer.pragma(`wal_autocheckpoint = ${defaultAutocheckpoint}`);
     });
+  }
+
+  private releaseWrites(): void {
+    this.held = false;
+    if (this.queue.length > 0) this.schedule();
   }
 
   private assertOpen(): void {
